@@ -1,0 +1,1 @@
+"""SQA Engage: a self-hosted Sales Qualification Agent."""

@@ -1,0 +1,91 @@
+"""Composition: the database, the agents and their services, built from one Settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from sqa.agents.engage import EngageAgent
+from sqa.agents.engines import make_engine
+from sqa.config import Settings
+from sqa.db import migrate
+from sqa.db.session import is_sqlite, make_engine as make_db_engine, make_sessionmaker
+from sqa.mailbox.inbound import InboundProcessor
+from sqa.mailbox.journal import SendJournal
+from sqa.mailbox.sender import Sender
+from sqa.mailbox.sentcopy import SentCopier, wants_sent_copy
+from sqa.mailbox.watcher import Watcher
+from sqa.runtime import AgentRuntime, ensure_agents
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseNotReady(Exception):
+    """The schema is missing or old and this backend is not migrated automatically."""
+
+
+@dataclass
+class AgentServices:
+    runtime: AgentRuntime
+    watcher: Watcher
+    sender: Sender
+    copier: SentCopier | None
+    journal: SendJournal
+
+    def services(self) -> list:
+        return [s for s in (self.watcher, self.sender, self.copier) if s is not None]
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    agents: list[AgentServices] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for a in self.agents:
+            a.journal.close()
+        await self.engine.dispose()
+
+
+async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
+    """SQLite is upgraded in place (and logged); PostgreSQL must be upgraded with `sqa db upgrade`."""
+    current, head = await migrate.current_revision(engine), migrate.head_revision()
+    if current == head:
+        return
+    if is_sqlite(settings.database_url):
+        before, after = await migrate.upgrade(engine)
+        log.info("database schema upgraded %s -> %s", before or "(empty)", after)
+        return
+    raise DatabaseNotReady(f"database schema is at {current or '(empty)'}, the code needs {head}: run `sqa db upgrade`")
+
+
+async def build_app(settings: Settings) -> App:
+    engine = make_db_engine(settings.database_url, echo=settings.database.echo)
+    try:
+        await prepare_database(settings, engine)
+        sessionmaker = make_sessionmaker(engine)
+        runtimes = await ensure_agents(sessionmaker, settings.agents)
+    except BaseException:
+        await engine.dispose()
+        raise
+    app = App(settings, engine, sessionmaker)
+    engage = EngageAgent(make_engine(settings.engine.kind))
+    for runtime in runtimes:
+        journal = SendJournal(settings.state_dir / "journal" / f"{runtime.name}.outbox")
+        save = wants_sent_copy(runtime.settings)
+        sender = Sender(sessionmaker, runtime, journal, instance=settings.daemon.instance, save_sent=save)
+        copier = SentCopier(sessionmaker, runtime) if save else None
+        if copier is not None:
+            sender.on_sent = copier.wake
+
+        def on_batch(sender: Sender = sender) -> None:
+            sender.wake()
+
+        processor = InboundProcessor(sessionmaker, runtime, engage)
+        watcher = Watcher(sessionmaker, runtime, processor, on_batch=on_batch)
+        app.agents.append(AgentServices(runtime, watcher, sender, copier, journal))
+    return app

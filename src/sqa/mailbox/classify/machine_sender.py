@@ -1,0 +1,21 @@
+"""Mail from the mail system itself: mailer-daemon, postmaster, or a null return path."""
+
+from __future__ import annotations
+
+from sqa.mailbox.classify.base import Context, Hit, Kind
+from sqa.mailbox.parse import InboundMessage
+
+SYSTEM_LOCALPARTS = frozenset({"mailer-daemon", "postmaster"})
+
+
+class MachineSender:
+    name = "machine_sender"
+    description = "mailer-daemon/postmaster sender or null return path <>"
+
+    def check(self, msg: InboundMessage, ctx: Context) -> Hit | None:
+        local = (msg.from_addr or "").split("@", 1)[0]
+        if local in SYSTEM_LOCALPARTS:
+            return Hit(Kind.BOUNCE, f"sent by the mail system ({msg.from_addr})")
+        if msg.return_path == "":
+            return Hit(Kind.AUTO_REPLY, "null return path <> (automated message)")
+        return None

@@ -1,0 +1,263 @@
+"""IMAP adapter over aioimaplib: UIDs only, BODY.PEEK[], IDLE. Nothing from aioimaplib leaks past it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import aioimaplib
+
+from sqa.config import ImapSettings, Security
+from sqa.mailbox.imapfetch import parse_fetch_lines
+
+
+class ImapError(Exception):
+    """Base of our IMAP errors."""
+
+
+class ImapAuthError(ImapError):
+    """The server refused the login: not retried in a tight loop, reported loudly."""
+
+
+class ImapConnectionLost(ImapError, ConnectionError):
+    """The connection dropped or timed out: reconnect with backoff."""
+
+
+class ImapCommandError(ImapError):
+    """The server answered NO/BAD to a command."""
+
+
+@dataclass(frozen=True, slots=True)
+class SelectInfo:
+    uidvalidity: int
+    uidnext: int | None
+    exists: int
+    permanent_flags: frozenset[str]
+    highestmodseq: int | None
+
+    @property
+    def keywords_allowed(self) -> bool:
+        return "\\*" in self.permanent_flags
+
+
+_UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
+_UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
+_EXISTS = re.compile(rb"^(\d+) EXISTS")
+_PERMFLAGS = re.compile(rb"\[PERMANENTFLAGS \(([^)]*)\)\]")
+_MODSEQ = re.compile(rb"\[HIGHESTMODSEQ (\d+)\]")
+_LIST = re.compile(rb'^\(([^)]*)\) (?:"[^"]*"|NIL) (.+)$')
+
+
+def uid_set(uids: Iterable[int]) -> str:
+    """Compress sorted UIDs into an IMAP sequence set: 1:3,7,9:10."""
+    ordered = sorted(set(uids))
+    parts: list[str] = []
+    start = prev = None
+    for uid in ordered:
+        if start is None:
+            start = prev = uid
+        elif uid == prev + 1:
+            prev = uid
+        else:
+            parts.append(f"{start}:{prev}" if start != prev else str(start))
+            start = prev = uid
+    if start is not None:
+        parts.append(f"{start}:{prev}" if start != prev else str(start))
+    return ",".join(parts)
+
+
+def _text(lines: list) -> str:
+    return " ".join(bytes(line).decode("utf-8", "replace") for line in lines[-1:])
+
+
+class ImapClient:
+    """One authenticated connection to one mailbox folder."""
+
+    def __init__(self, settings: ImapSettings) -> None:
+        self.settings = settings
+        self._client: aioimaplib.IMAP4 | None = None
+        self.lost = asyncio.Event()
+        self.idle_supported = False
+
+    def _on_lost(self, exc: Exception | None) -> None:
+        self.lost.set()
+
+    async def connect(self) -> None:
+        s = self.settings
+        context = ssl.create_default_context() if s.security is Security.TLS else None
+        self.lost.clear()
+        client = aioimaplib.IMAP4(host=s.host, port=s.port, timeout=s.timeout_s, conn_lost_cb=self._on_lost, ssl_context=context)
+        self._client = client
+        try:
+            await client.wait_hello_from_server()
+        except (OSError, TimeoutError, asyncio.TimeoutError, aioimaplib.AioImapException) as exc:
+            await self.close()
+            raise ImapConnectionLost(f"cannot connect to {s.host}:{s.port}: {exc!r}") from None
+        try:
+            response = await client.login(s.username, s.secret())
+        except (OSError, TimeoutError, asyncio.TimeoutError, aioimaplib.AioImapException) as exc:
+            await self.close()
+            raise ImapConnectionLost(f"login to {s.host}:{s.port} interrupted: {exc!r}") from None
+        if response.result != "OK":
+            await self.close()
+            raise ImapAuthError(f"login as {s.username} at {s.host}:{s.port} refused: {_text(response.lines)}")
+        try:
+            await asyncio.wait_for(client.protocol.capability(), s.timeout_s)  # post-login capabilities (MOVE, ...)
+        except (OSError, TimeoutError, asyncio.TimeoutError, aioimaplib.AioImapException) as exc:
+            await self.close()
+            raise ImapConnectionLost(f"CAPABILITY: {exc!r}") from None
+        self.idle_supported = client.has_capability("IDLE")
+
+    @property
+    def client(self) -> aioimaplib.IMAP4:
+        if self._client is None or self.lost.is_set():
+            raise ImapConnectionLost("not connected")
+        return self._client
+
+    async def _call(self, coro, what: str):  # noqa: ANN001, ANN202
+        try:
+            response = await coro
+        except (OSError, TimeoutError, asyncio.TimeoutError, aioimaplib.AioImapException) as exc:
+            self.lost.set()
+            raise ImapConnectionLost(f"{what}: {exc!r}") from None
+        if response.result != "OK":
+            if self.lost.is_set():
+                raise ImapConnectionLost(f"{what}: connection lost")
+            raise ImapCommandError(f"{what}: {response.result} {_text(response.lines)}")
+        return response
+
+    async def select(self, folder: str) -> SelectInfo:
+        response = await self._call(self.client.select(folder), f"SELECT {folder}")
+        blob = b"\n".join(bytes(line) for line in response.lines)
+        exists = 0
+        for line in response.lines:
+            m = _EXISTS.match(bytes(line))
+            if m:
+                exists = int(m.group(1))
+        uidvalidity = _UIDVALIDITY.search(blob)
+        if uidvalidity is None:
+            raise ImapCommandError(f"SELECT {folder}: no UIDVALIDITY in the answer")
+        uidnext = _UIDNEXT.search(blob)
+        flags = _PERMFLAGS.search(blob)
+        modseq = _MODSEQ.search(blob)
+        return SelectInfo(
+            uidvalidity=int(uidvalidity.group(1)),
+            uidnext=int(uidnext.group(1)) if uidnext else None,
+            exists=exists,
+            permanent_flags=frozenset(flags.group(1).decode().split()) if flags else frozenset(),
+            highestmodseq=int(modseq.group(1)) if modseq else None,
+        )
+
+    async def search_uids(self, *criteria: str) -> list[int]:
+        response = await self._call(self.client.uid_search(*criteria, charset=None), "UID SEARCH")
+        uids: list[int] = []
+        for line in response.lines[:-1]:  # aioimaplib strips "* SEARCH"; the last line is the tagged text
+            uids.extend(int(tok) for tok in bytes(line).split() if tok.isdigit())
+        return sorted(set(uids))
+
+    async def uids_after(self, last_uid: int) -> list[int]:
+        """UIDs > last_uid (``n:*`` always returns the highest message: filter it)."""
+        return [u for u in await self.search_uids("UID", f"{last_uid + 1}:*") if u > last_uid]
+
+    async def fetch(self, uids: list[int]) -> list[tuple[int, bytes]]:
+        if not uids:
+            return []
+        response = await self._call(self.client.uid("fetch", uid_set(uids), "(UID BODY.PEEK[])"), "UID FETCH")
+        wanted = set(uids)
+        return [(uid, body) for uid, body, _items in parse_fetch_lines(response.lines) if uid in wanted]
+
+    async def add_keyword(self, uids: list[int], keyword: str) -> None:
+        if uids:
+            await self._call(self.client.uid("store", uid_set(uids), "+FLAGS.SILENT", f"({keyword})"), "UID STORE")
+
+    async def move(self, uids: list[int], folder: str) -> None:
+        """UID MOVE, else COPY + \\Deleted + UID EXPUNGE of exactly these UIDs (never a bare EXPUNGE)."""
+        if not uids:
+            return
+        client = self.client
+        members = uid_set(uids)
+        if client.has_capability("MOVE"):
+            await self._call(client.uid("move", members, folder), "UID MOVE")
+            return
+        if not client.has_capability("UIDPLUS"):
+            raise ImapCommandError("server has neither MOVE nor UIDPLUS: moving would need a bare EXPUNGE; not done")
+        await self._call(client.uid("copy", members, folder), "UID COPY")
+        await self._call(client.uid("store", members, "+FLAGS.SILENT", "(\\Deleted)"), "UID STORE")
+        await self._call(client.uid("expunge", members), "UID EXPUNGE")
+
+    async def append(self, raw: bytes, folder: str, flags: str = "(\\Seen)") -> None:
+        await self._call(self.client.append(raw, mailbox=folder, flags=flags), f"APPEND {folder}")
+
+    async def special_use_folder(self, attribute: str = "\\Sent") -> str | None:
+        response = await self._call(self.client.list('""', "*"), "LIST")
+        for line in response.lines:
+            text = bytes(line)
+            if text.startswith(b"LIST "):
+                text = text[5:]
+            m = _LIST.match(text)
+            if m and attribute.lower().encode() in m.group(1).lower():
+                return m.group(2).decode().strip().strip('"')
+        return None
+
+    async def noop(self) -> None:
+        await self._call(self.client.noop(), "NOOP")
+
+    async def wait_for_new_mail(self, max_wait: float, stop: asyncio.Event) -> bool:
+        """IDLE until the server pushes EXISTS (True), or ``max_wait``/stop (False).
+
+        Pushes other than EXISTS ("OK Still here", FETCH, EXPUNGE) are ignored.
+        Raises ImapConnectionLost when the connection drops meanwhile.
+        """
+        client = self.client
+        try:
+            idle = await client.idle_start(timeout=max_wait)
+        except (OSError, TimeoutError, asyncio.TimeoutError, aioimaplib.AioImapException) as exc:
+            self.lost.set()
+            raise ImapConnectionLost(f"IDLE: {exc!r}") from None
+        changed = False
+        stop_wait = asyncio.ensure_future(stop.wait())
+        lost_wait = asyncio.ensure_future(self.lost.wait())
+        try:
+            while True:
+                push = asyncio.ensure_future(client.wait_server_push(timeout=max_wait + 5))
+                done, _ = await asyncio.wait({push, stop_wait, lost_wait}, return_when=asyncio.FIRST_COMPLETED)
+                if push not in done:
+                    push.cancel()
+                    break
+                try:
+                    lines = push.result()
+                except (TimeoutError, asyncio.TimeoutError):
+                    break
+                if lines == aioimaplib.STOP_WAIT_SERVER_PUSH:
+                    break
+                if any(b"EXISTS" in bytes(line) for line in lines):
+                    changed = True
+                    break
+        finally:
+            stop_wait.cancel()
+            lost_wait.cancel()
+        if self.lost.is_set():
+            raise ImapConnectionLost("connection lost during IDLE")
+        try:
+            client.idle_done()
+            await asyncio.wait_for(idle, timeout=self.settings.noop_timeout_s)
+        except (OSError, TimeoutError, asyncio.TimeoutError, aioimaplib.AioImapException) as exc:
+            self.lost.set()
+            raise ImapConnectionLost(f"leaving IDLE: {exc!r}") from None
+        return changed
+
+    async def logout(self) -> None:
+        if self._client is not None and not self.lost.is_set():
+            try:
+                await asyncio.wait_for(self._client.logout(), timeout=5)
+            except (OSError, TimeoutError, asyncio.TimeoutError, aioimaplib.AioImapException):
+                pass  # closing anyway
+        await self.close()
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.protocol is not None and client.protocol.transport is not None:
+            client.protocol.transport.close()

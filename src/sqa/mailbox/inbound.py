@@ -1,0 +1,286 @@
+"""The inbound path for one fetched batch, in ONE database transaction.
+
+parse -> dedupe -> match to a lead -> classify -> handle (engage, queue the
+reply) -> record messages, agent_runs, outbox rows and the UID cursor -> commit.
+Only after the commit does the watcher flag the messages on the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from sqa.agents.engage import EngageAgent, LeadView
+from sqa.agents.engines.base import ConversationState, Decision
+from sqa.db.models import AgentRun, Direction, Lead, LeadStatus, MailboxState, Message, Outbox, OutboxStatus, Priority, utcnow
+from sqa.mailbox.classify import Kind, Verdict, classify
+from sqa.mailbox.compose import Draft, new_message_id, render, reply_subject, thread_references, token_from_message_id
+from sqa.mailbox.parse import InboundMessage, parse
+from sqa.runtime import AgentRuntime
+
+log = logging.getLogger(__name__)
+
+CLOSED = frozenset({LeadStatus.HANDED_OVER, LeadStatus.DISQUALIFIED, LeadStatus.OPTED_OUT, LeadStatus.BOUNCED})
+STORED_TEXT_CHARS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    uid: int
+    raw: bytes
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    handled: list[int] = field(default_factory=list)  # UIDs recorded now
+    quarantined: list[int] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+    replies_queued: int = 0
+    last_uid: int = 0
+
+
+@dataclass(slots=True)
+class _Rows:
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    def run(self, agent: AgentRuntime, lead_id: int | None, message_id: str | None, step: str, decision: str, **extra: Any) -> None:
+        detail = extra.pop("detail", None)
+        self.runs.append(
+            {"agent_id": agent.id, "lead_id": lead_id, "message_id": message_id, "step": step, "decision": decision,
+             "detail": detail, "engine": extra.get("engine"), "model": extra.get("model"),
+             "tokens_in": extra.get("tokens_in"), "tokens_out": extra.get("tokens_out"),
+             "latency_ms": extra.get("latency_ms"), "created_at": utcnow()}
+        )
+
+
+class InboundProcessor:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], agent: AgentRuntime, engage: EngageAgent) -> None:
+        self.sessionmaker = sessionmaker
+        self.agent = agent
+        self.engage = engage
+        self.ctx = agent.classify_context()
+
+    async def process(self, mailbox: str, uidvalidity: int, batch: Sequence[Fetched], upto_uid: int) -> BatchOutcome:
+        """Handle ``batch`` and move the cursor to ``upto_uid`` in the same transaction."""
+        outcome = BatchOutcome(last_uid=max([upto_uid, *(f.uid for f in batch)]))
+        started = time.perf_counter()
+        parsed = [(f.uid, parse(f.raw)) for f in batch]
+        rows = _Rows()
+        async with self.sessionmaker() as session, session.begin():
+            known = await self._known_ids(session, [m.message_id for _, m in parsed])
+            fresh: list[tuple[int, InboundMessage]] = []
+            for uid, msg in parsed:
+                if msg.message_id in known:
+                    outcome.duplicates.append(uid)
+                    continue
+                known.add(msg.message_id)
+                fresh.append((uid, msg))
+            leads = await self._match(session, [m for _, m in fresh])
+            sent_today = await self._replies_today(session, {lead.id for lead in leads.values()})
+            for uid, msg in fresh:
+                verdict = classify(msg, self.ctx)
+                lead = leads.get(msg.message_id)
+                await self._handle(session, rows, msg, uid, mailbox, uidvalidity, verdict, lead, sent_today)
+                (outcome.quarantined if verdict.kind is Kind.QUARANTINE else outcome.handled).append(uid)
+            if rows.messages:
+                await session.execute(insert(Message), rows.messages)
+            if rows.outbox:
+                await session.execute(insert(Outbox), rows.outbox)
+            if rows.runs:
+                await session.execute(insert(AgentRun), rows.runs)
+            await self._advance_cursor(session, mailbox, uidvalidity, outcome.last_uid)
+        outcome.replies_queued = len(rows.outbox)
+        log.debug("batch of %d handled in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
+        return outcome
+
+    async def quarantine(self, mailbox: str, uidvalidity: int, item: Fetched, reason: str) -> None:
+        """Record a message whose handling failed, with the reason, and move past it."""
+        msg = parse(item.raw)
+        async with self.sessionmaker() as session, session.begin():
+            message_id = msg.message_id
+            if await self._known_ids(session, [message_id]):
+                message_id = f"<{msg.content_hash}.{uidvalidity}.{item.uid}@sqa.invalid>"
+            rows = _Rows()
+            rows.messages.append(
+                {"message_id": message_id, "direction": Direction.IN.value, "agent_id": self.agent.id,
+                 "mailbox": mailbox, "uidvalidity": uidvalidity, "uid": item.uid, "kind": Kind.QUARANTINE.value,
+                 "reason": reason[:2000], "from_addr": (msg.from_addr or "")[:320] or None,
+                 "subject": msg.subject[:1000], "content_hash": msg.content_hash, "created_at": utcnow()}
+            )
+            rows.run(self.agent, None, message_id, "quarantine", "quarantined", detail={"reason": reason[:500], "uid": item.uid})
+            await session.execute(insert(Message), rows.messages)
+            await session.execute(insert(AgentRun), rows.runs)
+            await self._advance_cursor(session, mailbox, uidvalidity, item.uid)
+
+    # -- reading -------------------------------------------------------------
+
+    async def _known_ids(self, session: AsyncSession, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        return set(await session.scalars(select(Message.message_id).where(Message.message_id.in_(ids))))
+
+    async def _match(self, session: AsyncSession, msgs: list[InboundMessage]) -> dict[str, Lead]:
+        """Message-ID -> lead: thread headers first, then a lead token, then the sender."""
+        agent = self.agent
+        domain = agent.settings.domain
+        refs = {r for m in msgs for r in ((m.in_reply_to,) if m.in_reply_to else ()) + m.references}
+        by_ref: dict[str, int] = {}
+        if refs:
+            result = await session.execute(
+                select(Message.message_id, Message.lead_id).where(
+                    Message.message_id.in_(refs), Message.direction == Direction.OUT, Message.agent_id == agent.id
+                )
+            )
+            by_ref = {mid: lid for mid, lid in result if lid is not None}
+        tokens: dict[str, str] = {}
+        for m in msgs:
+            for ref in ((m.in_reply_to,) if m.in_reply_to else ()) + tuple(reversed(m.references)):
+                token = token_from_message_id(ref, domain)
+                if token:
+                    tokens[m.message_id] = token
+                    break
+            else:
+                for addr in m.to_addrs:
+                    token = agent.plus_token(addr)
+                    if token:
+                        tokens[m.message_id] = token
+                        break
+        senders = {m.from_addr for m in msgs if m.from_addr}
+        conditions = []
+        if by_ref:
+            conditions.append(Lead.id.in_(set(by_ref.values())))
+        if tokens:
+            conditions.append(Lead.token.in_(set(tokens.values())))
+        if senders:
+            conditions.append(Lead.email.in_(senders))
+        if not conditions:
+            return {}
+        found = list(await session.scalars(select(Lead).where(Lead.agent_id == agent.id, or_(*conditions))))
+        by_id = {lead.id: lead for lead in found}
+        by_token = {lead.token: lead for lead in found}
+        by_email = {lead.email: lead for lead in found}
+        matched: dict[str, Lead] = {}
+        for m in msgs:
+            lead = None
+            for ref in ((m.in_reply_to,) if m.in_reply_to else ()) + tuple(reversed(m.references)):
+                if ref in by_ref and by_ref[ref] in by_id:
+                    lead = by_id[by_ref[ref]]
+                    break
+            if lead is None and m.message_id in tokens:
+                lead = by_token.get(tokens[m.message_id])
+            if lead is None and m.from_addr:
+                lead = by_email.get(m.from_addr)
+            if lead is not None:
+                matched[m.message_id] = lead
+        return matched
+
+    async def _replies_today(self, session: AsyncSession, lead_ids: set[int]) -> dict[int, int]:
+        if not lead_ids:
+            return {}
+        since = utcnow() - timedelta(hours=24)
+        result = await session.execute(
+            select(Outbox.lead_id, func.count()).where(
+                Outbox.lead_id.in_(lead_ids), Outbox.created_at >= since, Outbox.priority == Priority.REPLY,
+                Outbox.status != OutboxStatus.CANCELLED,
+            ).group_by(Outbox.lead_id)
+        )
+        return {lid: n for lid, n in result}
+
+    # -- handling ------------------------------------------------------------
+
+    async def _handle(
+        self, session: AsyncSession, rows: _Rows, msg: InboundMessage, uid: int, mailbox: str, uidvalidity: int,
+        verdict: Verdict, lead: Lead | None, sent_today: dict[int, int],
+    ) -> None:
+        agent = self.agent
+        lead_id = lead.id if lead else None
+        rows.messages.append(
+            {"message_id": msg.message_id, "direction": Direction.IN.value, "agent_id": agent.id, "lead_id": lead_id,
+             "mailbox": mailbox, "uidvalidity": uidvalidity, "uid": uid, "kind": verdict.kind.value,
+             "reason": verdict.reason, "rules": verdict.as_record(), "from_addr": msg.from_addr,
+             "to_addr": msg.to_addrs[0] if msg.to_addrs else None, "subject": msg.subject[:1000],
+             "in_reply_to": msg.in_reply_to, "references": " ".join(msg.references) or None,
+             "text": msg.text[:STORED_TEXT_CHARS] or None, "content_hash": msg.content_hash, "sent_at": msg.date,
+             "created_at": utcnow()}
+        )
+        rows.run(agent, lead_id, msg.message_id, "classify", verdict.kind.value,
+                 detail={"rule": verdict.rule, "reason": verdict.reason})
+        if verdict.kind is not Kind.HUMAN:
+            return  # never answer a machine; later issues add bounce/OOO/opt-out effects
+        if lead is None:
+            rows.run(agent, None, msg.message_id, "match", "unknown_sender",
+                     detail={"from": msg.from_addr, "action": "left for a human"})
+            return
+        if msg.from_addr != lead.email:
+            rows.run(agent, lead.id, msg.message_id, "match", "other_sender",
+                     detail={"from": msg.from_addr, "action": "left for a human: not the lead's address"})
+            return
+        if LeadStatus(lead.status) in CLOSED:
+            rows.run(agent, lead.id, msg.message_id, "engage", "no_reply",
+                     detail={"reason": f"lead is {lead.status}", "action": "left for a human"})
+            return
+        cap = agent.settings.max_replies_per_lead_per_day
+        if sent_today.get(lead.id, 0) >= cap:
+            rows.run(agent, lead.id, msg.message_id, "engage", "capped",
+                     detail={"reason": f"{cap} replies to this lead in 24 h", "action": "left for a human"})
+            return
+        view = LeadView(lead.name, lead.company, lead.title, lead.language, ConversationState.from_json(lead.bant))
+        result = await self.engage.respond(agent.settings, view, msg.text)
+        out = result.output
+        lead.bant = out.state.to_json()
+        lead.status = LeadStatus.HANDED_OVER if out.decision is Decision.HANDOFF else LeadStatus.QUALIFYING
+        rows.run(agent, lead.id, msg.message_id, "engage", out.decision.value, detail={"reason": out.reason},
+                 engine=out.engine, model=out.model, tokens_in=out.tokens_in, tokens_out=out.tokens_out,
+                 latency_ms=round(result.latency_ms, 3))
+        if result.body is None:
+            return
+        self._queue_reply(rows, msg, lead, result.body)
+        sent_today[lead.id] = sent_today.get(lead.id, 0) + 1
+
+    def _queue_reply(self, rows: _Rows, parent: InboundMessage, lead: Lead, body: str) -> None:
+        agent = self.agent
+        s = agent.settings
+        message_id = new_message_id(s.domain, lead.token)
+        references = thread_references(parent.message_id, parent.references, parent.in_reply_to)
+        subject = reply_subject(parent.subject)
+        raw = render(
+            Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
+                  subject=subject, body=body, message_id=message_id, loop_marker=agent.loop_marker,
+                  in_reply_to=parent.message_id, references=references)
+        )
+        now = utcnow()
+        rows.messages.append(
+            {"message_id": message_id, "direction": Direction.OUT.value, "agent_id": agent.id, "lead_id": lead.id,
+             "kind": "reply", "from_addr": s.address, "to_addr": lead.email, "subject": subject,
+             "in_reply_to": parent.message_id, "references": references, "text": body, "created_at": now}
+        )
+        rows.outbox.append(
+            {"message_id": message_id, "agent_id": agent.id, "lead_id": lead.id, "reply_to_message_id": parent.message_id,
+             "to_addr": lead.email, "raw": raw, "priority": Priority.REPLY, "status": OutboxStatus.QUEUED.value,
+             "attempts": 0, "next_attempt_at": now, "deadline_at": now + timedelta(seconds=s.smtp.retry_deadline_s),
+             "created_at": now}
+        )
+        rows.run(agent, lead.id, parent.message_id, "outbox", "queued", detail={"message_id": message_id})
+
+    async def _advance_cursor(self, session: AsyncSession, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+        state = await session.scalar(
+            select(MailboxState).where(MailboxState.agent_id == self.agent.id, MailboxState.mailbox == mailbox)
+        )
+        now = utcnow()
+        if state is None:
+            session.add(MailboxState(agent_id=self.agent.id, mailbox=mailbox, uidvalidity=uidvalidity, last_uid=last_uid, last_fetch_at=now))
+            return
+        if state.uidvalidity != uidvalidity:
+            state.uidvalidity, state.last_uid = uidvalidity, last_uid
+        elif last_uid > state.last_uid:
+            state.last_uid = last_uid
+        state.last_fetch_at = now

@@ -1,0 +1,141 @@
+"""The transactional outbox: claim due rows, record outcomes, recover after a crash."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from sqa.db.models import AgentRun, Outbox, OutboxStatus, utcnow
+from sqa.mailbox.journal import Mark
+
+UNKNOWN_AFTER_CRASH = "process stopped after the message data was handed to the server: outcome unknown, not resent"
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    message_id: str
+    lead_id: int | None
+    to_addr: str
+    raw: bytes
+    attempts: int  # including this one
+    deadline_at: datetime | None
+
+
+class Result(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    row: Claimed
+    result: Result
+    reply: str
+    retry_in_s: float = 0.0
+
+
+def backoff(attempt: int, base_s: float, max_s: float) -> float:
+    """Capped exponential backoff with full jitter (never zero)."""
+    ceiling = min(max_s, base_s * (2 ** max(0, attempt - 1)))
+    return max(base_s / 2, random.uniform(0, ceiling))
+
+
+async def claim(session: AsyncSession, agent_id: int, instance: str, limit: int, now: datetime | None = None) -> list[Claimed]:
+    """Atomically move up to ``limit`` due rows to SENDING (SKIP LOCKED on PostgreSQL)."""
+    now = now or utcnow()
+    due = (
+        select(Outbox.id)
+        .where(Outbox.agent_id == agent_id, Outbox.status == OutboxStatus.QUEUED, Outbox.next_attempt_at <= now)
+        .order_by(Outbox.priority, Outbox.next_attempt_at, Outbox.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(due), Outbox.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.SENDING, claimed_by=instance, claimed_at=now, attempts=Outbox.attempts + 1)
+        .returning(Outbox.id, Outbox.message_id, Outbox.lead_id, Outbox.to_addr, Outbox.raw, Outbox.attempts, Outbox.deadline_at)
+        .execution_options(synchronize_session=False)
+    )
+    rows = [Claimed(*r) for r in result]
+    rows.sort(key=lambda r: r.id)
+    return rows
+
+
+async def record(session: AsyncSession, agent_id: int, outcomes: list[Outcome], save_sent: bool, now: datetime | None = None) -> None:
+    """Write the outcome of every claimed row, with an agent_runs row each."""
+    now = now or utcnow()
+    updates: list[dict] = []
+    runs: list[dict] = []
+    for o in outcomes:
+        row = o.row
+        values: dict = {"id": row.id, "last_reply": o.reply[:2000], "claimed_by": None}
+        decision = o.result.value
+        if o.result is Result.SENT:
+            values.update(status=OutboxStatus.SENT, sent_at=now, sent_copy="pending" if save_sent else "skipped")
+        elif o.result is Result.RETRY:
+            retry_at = now + timedelta(seconds=o.retry_in_s)
+            if row.deadline_at is not None and retry_at > row.deadline_at:
+                values.update(status=OutboxStatus.FAILED)
+                decision = "failed_deadline"
+            else:
+                values.update(status=OutboxStatus.QUEUED, next_attempt_at=retry_at)
+        elif o.result is Result.FAILED:
+            values.update(status=OutboxStatus.FAILED)
+        else:
+            values.update(status=OutboxStatus.UNKNOWN)
+        updates.append(values)
+        runs.append({"agent_id": agent_id, "lead_id": row.lead_id, "message_id": row.message_id, "step": "send",
+                     "decision": decision, "detail": {"reply": o.reply[:500], "attempt": row.attempts},
+                     "created_at": now})
+    if updates:
+        for group in _same_keys(updates):
+            await session.execute(update(Outbox), group)
+        await session.execute(insert(AgentRun), runs)
+
+
+def _same_keys(rows: list[dict]) -> list[list[dict]]:
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(tuple(sorted(r)), []).append(r)
+    return list(groups.values())
+
+
+async def recover(
+    sessionmaker: async_sessionmaker[AsyncSession], agent_id: int, instance: str, marks: dict[int, Mark], save_sent: bool
+) -> dict[str, int]:
+    """Settle rows this instance claimed before it stopped, using the send journal."""
+    counts = {"requeued": 0, "sent": 0, "unknown": 0}
+    async with sessionmaker() as session, session.begin():
+        rows = (await session.execute(
+            select(Outbox.id, Outbox.message_id, Outbox.lead_id, Outbox.to_addr, Outbox.raw, Outbox.attempts, Outbox.deadline_at)
+            .where(Outbox.agent_id == agent_id, Outbox.status == OutboxStatus.SENDING, Outbox.claimed_by == instance)
+        )).all()
+        outcomes: list[Outcome] = []
+        requeue: list[dict] = []
+        for r in rows:
+            claimed = Claimed(*r)
+            mark = marks.get(claimed.id)
+            if mark is Mark.SENT:
+                outcomes.append(Outcome(claimed, Result.SENT, "accepted before the process stopped (send journal)"))
+                counts["sent"] += 1
+            elif mark is Mark.DATA:
+                outcomes.append(Outcome(claimed, Result.UNKNOWN, UNKNOWN_AFTER_CRASH))
+                counts["unknown"] += 1
+            else:
+                requeue.append({"id": claimed.id, "status": OutboxStatus.QUEUED, "claimed_by": None,
+                                "attempts": max(0, claimed.attempts - 1)})
+                counts["requeued"] += 1
+        if requeue:
+            await session.execute(update(Outbox), requeue)
+        await record(session, agent_id, outcomes, save_sent=save_sent)
+    return counts

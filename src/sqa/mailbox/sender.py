@@ -1,0 +1,170 @@
+"""The outbox sender of one agent: claim due rows, send over reused SMTP connections, record.
+
+Exactly once: a row carries its final Message-ID before it is claimed; the
+claim is committed before any byte goes out; the send journal tells, after a
+crash, which claimed rows never reached the server (sent again), which were
+accepted (marked sent) and which are unknown (held, never resent blindly).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from sqa.db.models import Outbox, OutboxStatus, utcnow
+from sqa.mailbox import outbox
+from sqa.mailbox.journal import Mark, SendJournal
+from sqa.mailbox.outbox import Claimed, Outcome, Result
+from sqa.mailbox.smtp import SmtpAuthFailed, SmtpConnection, SmtpPermanent, SmtpTemporary, SmtpUnknownOutcome
+from sqa.runtime import AgentRuntime
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_S = 30.0
+
+
+class Sender:
+    def __init__(self, sessionmaker, agent: AgentRuntime, journal: SendJournal, *, instance: str,  # noqa: ANN001
+                 save_sent: bool, batch: int = 50) -> None:
+        self.sessionmaker = sessionmaker
+        self.agent = agent
+        self.journal = journal
+        self.instance = instance
+        self.save_sent = save_sent
+        self.batch = batch
+        self.smtp = agent.settings.smtp
+        self._pool = [SmtpConnection(self.smtp) for _ in range(self.smtp.connections)]
+        self._wake = asyncio.Event()
+        self.halted_until: float = 0.0  # monotonic; set after an authentication failure
+        self.halt_reason: str | None = None
+        self.sent_total = 0
+        self.on_sent: Callable[[], None] = lambda: None  # e.g. wake the Sent-folder copier
+        self.last_send_ok: float | None = None
+
+    @property
+    def name(self) -> str:
+        return f"sender:{self.agent.name}"
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def recover(self) -> dict[str, int]:
+        counts = await outbox.recover(self.sessionmaker, self.agent.id, self.instance, self.journal.read(), self.save_sent)
+        self.journal.clear()
+        if any(counts.values()):
+            log.warning("agent %s: outbox recovery after an unclean stop: %s", self.agent.name, counts)
+        return counts
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.recover()
+        failures = 0
+        try:
+            while not stop.is_set():
+                try:
+                    await self.drain(stop)
+                    failures = 0
+                except Exception:  # noqa: BLE001 - logged with traceback, backed off, retried
+                    failures += 1
+                    log.exception("agent %s: sender loop failed (attempt %d)", self.agent.name, failures)
+                    await _wait(stop, None, min(60.0, 2.0**failures))
+                    continue
+                await _wait(stop, self._wake, await self._seconds_to_next_due())
+                self._wake.clear()
+        finally:
+            await self.close()
+
+    async def drain(self, stop: asyncio.Event | None = None) -> int:
+        """Send everything due now; return how many were sent."""
+        sent = 0
+        while stop is None or not stop.is_set():
+            if self.halted_until > time.monotonic():
+                break
+            async with self.sessionmaker() as session, session.begin():
+                rows = await outbox.claim(session, self.agent.id, self.instance, self.batch)
+            if not rows:
+                break
+            outcomes = await self._send_batch(rows)
+            async with self.sessionmaker() as session, session.begin():
+                await outbox.record(session, self.agent.id, outcomes, self.save_sent)
+            self.journal.clear()  # every claimed row of the batch is settled in the database
+            ok = sum(o.result is Result.SENT for o in outcomes)
+            sent += ok
+            self.sent_total += ok
+            if ok:
+                self.on_sent()
+        return sent
+
+    async def _seconds_to_next_due(self) -> float:
+        if self.halted_until > time.monotonic():
+            return self.halted_until - time.monotonic()
+        async with self.sessionmaker() as session:
+            nxt = await session.scalar(
+                select(func.min(Outbox.next_attempt_at)).where(
+                    Outbox.agent_id == self.agent.id, Outbox.status == OutboxStatus.QUEUED
+                )
+            )
+        if nxt is None:
+            return IDLE_WAIT_S
+        return max(0.0, min(IDLE_WAIT_S, (nxt - utcnow()).total_seconds()))
+
+    async def _send_batch(self, rows: list[Claimed]) -> list[Outcome]:
+        todo = deque(rows)
+        outcomes: list[Outcome] = []
+
+        async def worker(conn: SmtpConnection) -> None:
+            while todo and self.halted_until <= time.monotonic():
+                row = todo.popleft()
+                outcomes.append(await self._send_one(conn, row))
+
+        await asyncio.gather(*(worker(c) for c in self._pool[: max(1, min(len(self._pool), len(rows)))]))
+        for row in todo:  # halted: put the rest back untouched
+            outcomes.append(Outcome(row, Result.RETRY, self.halt_reason or "sending halted", self.smtp.retry_max_s))
+        return outcomes
+
+    async def _send_one(self, conn: SmtpConnection, row: Claimed) -> Outcome:
+        try:
+            reply = await conn.send(self.agent.settings.address, row.to_addr, row.raw,
+                                    before_data=lambda: self.journal.mark(Mark.DATA, row.id))
+        except SmtpAuthFailed as exc:
+            self._halt(exc)
+            return Outcome(row, Result.RETRY, exc.reply, self.smtp.retry_max_s)
+        except SmtpUnknownOutcome as exc:
+            log.error("agent %s: %s for %s: outcome unknown, held for a human", self.agent.name, exc.reply, row.message_id)
+            return Outcome(row, Result.UNKNOWN, exc.reply)
+        except SmtpPermanent as exc:
+            log.warning("agent %s: %s refused permanently: %s", self.agent.name, row.message_id, exc.reply)
+            return Outcome(row, Result.FAILED, exc.reply)
+        except SmtpTemporary as exc:
+            delay = outbox.backoff(row.attempts, self.smtp.retry_base_s, self.smtp.retry_max_s)
+            log.info("agent %s: %s deferred (%s), retry in %.0f s", self.agent.name, row.message_id, exc.reply, delay)
+            return Outcome(row, Result.RETRY, exc.reply, delay)
+        self.journal.mark(Mark.SENT, row.id)
+        self.last_send_ok = time.monotonic()
+        return Outcome(row, Result.SENT, reply)
+
+    def _halt(self, exc: SmtpAuthFailed) -> None:
+        self.halt_reason = f"SMTP authentication failed: {exc.reply}"
+        self.halted_until = time.monotonic() + self.smtp.retry_max_s
+        log.error("ALERT agent %s: %s; sending stopped for %s (fix the credentials and reload)",
+                  self.agent.name, self.halt_reason, timedelta(seconds=self.smtp.retry_max_s))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.quit() for c in self._pool), return_exceptions=True)
+
+
+async def _wait(stop: asyncio.Event, wake: asyncio.Event | None, timeout: float) -> None:
+    """Sleep until ``stop`` or ``wake`` is set, or ``timeout`` passes."""
+    waiters = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waiters.append(asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=max(0.0, timeout), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

@@ -1,0 +1,207 @@
+"""The mailbox watcher of one agent: IDLE push, UID high-water mark, reconnect.
+
+The database (messages + mailbox_state) is the truth; the keyword set on the
+server after each commit is a courtesy for people looking at the mailbox.
+Nothing here marks a message read, deletes it, or moves it unless `move_to`
+is configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from sqa.db.models import MailboxState, utcnow
+from sqa.mailbox.imap import ImapAuthError, ImapClient, ImapCommandError, ImapConnectionLost, ImapError, SelectInfo
+from sqa.mailbox.inbound import Fetched, InboundProcessor
+from sqa.mailbox.outbox import backoff
+from sqa.runtime import AgentRuntime
+
+log = logging.getLogger(__name__)
+
+_IMAP_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def imap_date(when: datetime) -> str:
+    return f"{when.day}-{_IMAP_MONTHS[when.month - 1]}-{when.year}"
+
+
+class Watcher:
+    def __init__(self, sessionmaker, agent: AgentRuntime, processor: InboundProcessor,  # noqa: ANN001
+                 on_batch: Callable[[], None] = lambda: None) -> None:
+        self.sessionmaker = sessionmaker
+        self.agent = agent
+        self.settings = agent.settings.imap
+        self.processor = processor
+        self.on_batch = on_batch
+        self.connected = False
+        self.reconnects = 0
+        self.last_fetch_ok: float | None = None
+        self.last_error: str | None = None
+        self.auth_failed = False
+        self.first_login = asyncio.Event()  # set after the first login attempt, good or bad
+        self.handled_total = 0
+
+    @property
+    def name(self) -> str:
+        return f"watcher:{self.agent.name}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        attempt = 0
+        while not stop.is_set():
+            client = ImapClient(self.settings)
+            delay = 0.0
+            try:
+                await client.connect()
+                self.auth_failed = False
+                self.first_login.set()
+                info = await client.select(self.settings.folder)
+                self.connected, attempt, self.last_error = True, 0, None
+                log.info("agent %s: watching %s (UIDVALIDITY %d, %d messages, IDLE %s)", self.agent.name,
+                         self.settings.folder, info.uidvalidity, info.exists, "yes" if client.idle_supported else "no: polling")
+                await self.sync(client, info, stop)
+                while not stop.is_set():
+                    if client.idle_supported:
+                        await client.wait_for_new_mail(self.settings.idle_renew_s, stop)
+                    else:
+                        await _sleep(stop, self.settings.poll_interval_s)
+                    if stop.is_set():
+                        break
+                    await asyncio.wait_for(client.noop(), self.settings.noop_timeout_s)
+                    await self.sync(client, info, stop)
+            except ImapAuthError as exc:
+                self.auth_failed, self.last_error = True, str(exc)
+                self.first_login.set()
+                delay = self.settings.auth_retry_s
+                log.error("ALERT agent %s: IMAP %s; next try in %.0f s", self.agent.name, exc, delay)
+            except (ImapError, asyncio.TimeoutError, TimeoutError, OSError, OperationalError, DBAPIError) as exc:
+                attempt += 1
+                self.last_error = str(exc) or exc.__class__.__name__
+                delay = backoff(attempt, self.settings.reconnect_base_s, self.settings.reconnect_max_s)
+                log.warning("agent %s: mailbox connection problem (%s); reconnecting in %.1f s", self.agent.name, self.last_error, delay)
+            except Exception:  # noqa: BLE001 - logged with traceback; the loop goes on
+                attempt += 1
+                delay = backoff(attempt, self.settings.reconnect_base_s, self.settings.reconnect_max_s)
+                log.exception("agent %s: watcher failed; restarting in %.1f s", self.agent.name, delay)
+            finally:
+                self.first_login.set()
+                if self.connected:
+                    self.reconnects += 0 if stop.is_set() else 1
+                self.connected = False
+                await client.logout()
+            await _sleep(stop, delay)
+
+    async def drain_once(self, stop: asyncio.Event | None = None) -> None:
+        """Connect, handle everything pending, disconnect (tests, benchmarks, `sqa run --once`)."""
+        stop = stop or asyncio.Event()
+        client = ImapClient(self.settings)
+        try:
+            await client.connect()
+            info = await client.select(self.settings.folder)
+            await self.sync(client, info, stop)
+        finally:
+            await client.logout()
+
+    async def sync(self, client: ImapClient, info: SelectInfo, stop: asyncio.Event) -> int:
+        """Fetch and handle every message above the high-water mark, in batches."""
+        folder = self.settings.folder
+        state = await self._state(folder)
+        if state is None:
+            await self._start_state(client, info)
+            state = await self._state(folder)
+            assert state is not None
+        resync = state.uidvalidity != info.uidvalidity
+        if resync:
+            log.warning("agent %s: UIDVALIDITY of %s changed %d -> %d: resyncing since %s, deduplicating by Message-ID",
+                        self.agent.name, folder, state.uidvalidity, info.uidvalidity, state.watch_since.date())
+            uids = await client.search_uids("SINCE", imap_date(state.watch_since))
+        else:
+            uids = await client.uids_after(state.last_uid)
+        handled = 0
+        batch = self.settings.fetch_batch
+        for start in range(0, len(uids), batch):
+            if stop.is_set():
+                break  # stop taking new work; what was fetched is finished
+            chunk = uids[start : start + batch]
+            fetched = [Fetched(uid, raw) for uid, raw in await client.fetch(chunk)]
+            handled += await self._handle(client, info, fetched, max(chunk))
+        if resync and not stop.is_set():  # everything older than our start stays untouched
+            await self.processor.process(folder, info.uidvalidity, [], max([*uids, (info.uidnext or 1) - 1]))
+        self.last_fetch_ok = time.monotonic()
+        return handled
+
+    async def _handle(self, client: ImapClient, info: SelectInfo, fetched: list[Fetched], upto: int) -> int:
+        folder = self.settings.folder
+        try:
+            outcome = await self.processor.process(folder, info.uidvalidity, fetched, upto)
+            done, quarantined = outcome.handled + outcome.duplicates, outcome.quarantined
+        except (OperationalError, DBAPIError, ImapError):
+            raise  # the database or the server is unwell: retry the batch later, quarantine nothing
+        except Exception:  # noqa: BLE001 - find the message that fails, quarantine it, go on
+            log.exception("agent %s: batch of %d failed; handling one by one", self.agent.name, len(fetched))
+            done, quarantined = [], []
+            for item in fetched:
+                try:
+                    outcome = await self.processor.process(folder, info.uidvalidity, [item], item.uid)
+                    done += outcome.handled + outcome.duplicates
+                    quarantined += outcome.quarantined
+                except (OperationalError, DBAPIError):
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    reason = f"handling failed: {exc.__class__.__name__}: {exc}"
+                    log.error("agent %s: UID %d quarantined: %s", self.agent.name, item.uid, reason)
+                    await self.processor.quarantine(folder, info.uidvalidity, item, reason)
+                    quarantined.append(item.uid)
+            if fetched:
+                await self.processor.process(folder, info.uidvalidity, [], upto)
+        self.handled_total += len(done)
+        self.on_batch()
+        await self._mark(client, info, done, quarantined)
+        return len(done)
+
+    async def _mark(self, client: ImapClient, info: SelectInfo, done: list[int], quarantined: list[int]) -> None:
+        """After commit: keyword (and optional move). Correctness never depends on it."""
+        try:
+            if info.keywords_allowed:
+                await client.add_keyword(done, self.settings.processed_keyword)
+                await client.add_keyword(quarantined, self.settings.quarantine_keyword)
+            if self.settings.move_to and done:
+                await client.move(done, self.settings.move_to)
+        except ImapCommandError as exc:
+            log.warning("agent %s: could not flag handled messages: %s", self.agent.name, exc)
+
+    async def _state(self, folder: str) -> MailboxState | None:
+        async with self.sessionmaker() as session:
+            return await session.scalar(
+                select(MailboxState).where(MailboxState.agent_id == self.agent.id, MailboxState.mailbox == folder)
+            )
+
+    async def _start_state(self, client: ImapClient, info: SelectInfo) -> None:
+        """First connect: from now on, unless importing history was asked for."""
+        if self.settings.import_history:
+            last = 0
+        elif info.uidnext is not None:
+            last = info.uidnext - 1
+        else:
+            existing = await client.search_uids("ALL")
+            last = existing[-1] if existing else 0
+        async with self.sessionmaker() as session, session.begin():
+            session.add(MailboxState(agent_id=self.agent.id, mailbox=self.settings.folder, uidvalidity=info.uidvalidity,
+                                     last_uid=last, watch_since=utcnow()))
+        log.info("agent %s: first connect to %s: %s", self.agent.name, self.settings.folder,
+                 "importing history" if self.settings.import_history else f"starting from now on (after UID {last})")
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    if seconds <= 0:
+        return
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except (asyncio.TimeoutError, TimeoutError):
+        pass

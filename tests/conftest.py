@@ -1,0 +1,64 @@
+"""Shared fixtures: private servers from sqa.sandbox, started lazily, one per session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+
+from sqa.sandbox import DovecotServer, MosquittoServer, PostgresServer, SmtpSink
+
+#: Recipients in these domains are handed by the SMTP sink to Dovecot over LMTP.
+LOCAL_DOMAINS = ("example.com",)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    """Private Dovecot (IMAP + LMTP); any username, password ``secret``."""
+    server = DovecotServer.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """Private PostgreSQL; ``postgres.create_database(name)`` returns an asyncpg URL."""
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def mosquitto() -> Iterator[MosquittoServer]:
+    """Private Mosquitto broker (anonymous)."""
+    server = MosquittoServer.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def smtp_sink_session(dovecot: DovecotServer) -> AsyncIterator[SmtpSink]:
+    """One SMTP sink for the session; mail to LOCAL_DOMAINS lands in Dovecot."""
+    sink = SmtpSink(local_domains=LOCAL_DOMAINS, lmtp=(dovecot.host, dovecot.lmtp_port))
+    await sink.start()
+    try:
+        yield sink
+    finally:
+        await sink.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def smtp_sink(smtp_sink_session: SmtpSink) -> AsyncIterator[SmtpSink]:
+    """The session sink, emptied, with no injected failures and default local domains."""
+    sink = smtp_sink_session
+    sink.reset()
+    sink.local_domains = set(LOCAL_DOMAINS)
+    yield sink
+    sink.reset_failures()
