@@ -5,7 +5,7 @@ on 127.0.0.1 with free ports and a temp root directory.
 """
 
 from .dovecot import DovecotError, DovecotServer
-from .imapfetch import FetchedMessage, IdleEvent, parse_fetch_lines, parse_fetch_responses, parse_idle_push
+from sqa.mailbox.imapfetch import FetchedMessage, IdleEvent, parse_fetch_lines, parse_fetch_responses, parse_idle_push
 from .mosquitto import MosquittoError, MosquittoServer
 from .ports import free_port, port_accepts, wait_port
 from .postgres import PostgresError, PostgresServer

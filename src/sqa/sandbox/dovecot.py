@@ -24,7 +24,7 @@ from pathlib import Path
 import aioimaplib
 
 from ._proc import IS_ROOT, kill_group, make_root, remove_tree, stop_group, tail
-from .imapfetch import FetchedMessage, parse_fetch_responses
+from sqa.mailbox.imapfetch import FetchedMessage, parse_fetch_responses
 from .ports import free_port, wait_port
 
 __all__ = ["DovecotServer", "DovecotError"]
