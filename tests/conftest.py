@@ -62,3 +62,33 @@ async def smtp_sink(smtp_sink_session: SmtpSink) -> AsyncIterator[SmtpSink]:
     sink.local_domains = set(LOCAL_DOMAINS)
     yield sink
     sink.reset_failures()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "allow_logged_errors: the test expects exceptions to be logged with traceback")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail a test when code under test swallowed an exception and only logged it (STYLE.md)."""
+    import logging
+
+    records: list[logging.LogRecord] = []
+
+    class _Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.exc_info and record.levelno >= logging.ERROR and record.name.startswith("sqa"):
+                records.append(record)
+
+    handler = _Catch(level=logging.ERROR)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        outcome = yield
+    finally:
+        root.removeHandler(handler)
+    if records and item.get_closest_marker("allow_logged_errors") is None and outcome.excinfo is None:
+        first = records[0]
+        pytest.fail(f"an exception was only logged (mark the test @pytest.mark.allow_logged_errors if that is expected): "
+                    f"{first.name}: {first.getMessage()}\n"
+                    + logging.Formatter().formatException(first.exc_info), pytrace=False)

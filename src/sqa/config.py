@@ -84,7 +84,8 @@ class ImapSettings(Login):
     port: int = Field(default=993, ge=1, le=65535)
     folder: str = "INBOX"
     idle_renew_s: float = Field(default=300.0, gt=0, le=29 * 60)  # RFC 2177: before 29 min; also our dead-socket check
-    poll_interval_s: float = Field(default=60.0, gt=0)  # where IDLE is missing
+    idle: bool = True  # use IDLE where the server offers it; else poll
+    poll_interval_s: float = Field(default=60.0, gt=0)  # where IDLE is missing or off
     noop_timeout_s: float = Field(default=20.0, gt=0)
     reconnect_base_s: float = Field(default=1.0, gt=0)
     reconnect_max_s: float = Field(default=300.0, gt=0)

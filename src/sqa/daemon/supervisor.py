@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from enum import IntEnum
@@ -72,9 +73,23 @@ class Supervisor:
                 except (asyncio.TimeoutError, TimeoutError):
                     pass
 
+    async def _watchdog(self) -> None:
+        """WATCHDOG=1 from the event loop itself: a frozen loop stops the pings and systemd restarts us."""
+        usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
+        if usec <= 0:
+            return
+        interval = usec / 1e6 / 2
+        while not self.stop.is_set():
+            notify("WATCHDOG=1")
+            try:
+                await asyncio.wait_for(self.stop.wait(), timeout=interval)
+            except (asyncio.TimeoutError, TimeoutError):
+                pass
+
     async def run(self) -> ExitCode:
         for service in self.services():
             self.tasks[service.name] = asyncio.create_task(self._keep_running(service), name=service.name)
+        self.tasks["watchdog"] = asyncio.create_task(self._watchdog(), name="watchdog")
         await self._ready()
         await self.stop.wait()
         notify("STOPPING=1")

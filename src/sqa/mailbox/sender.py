@@ -73,11 +73,19 @@ class Sender:
                     failures += 1
                     log.exception("agent %s: sender loop failed (attempt %d)", self.agent.name, failures)
                     await _wait(stop, None, min(60.0, 2.0**failures))
+                    await self._settle_after_failure()
                     continue
                 await _wait(stop, self._wake, await self._seconds_to_next_due())
                 self._wake.clear()
         finally:
             await self.close()
+
+    async def _settle_after_failure(self) -> None:
+        """Rows claimed by a batch whose outcome could not be recorded go through recovery."""
+        try:
+            await self.recover()
+        except Exception:  # noqa: BLE001 - the database may still be down; the next loop tries again
+            log.exception("agent %s: outbox recovery failed", self.agent.name)
 
     async def drain(self, stop: asyncio.Event | None = None) -> int:
         """Send everything due now; return how many were sent."""

@@ -64,10 +64,11 @@ class Watcher:
                 info = await client.select(self.settings.folder)
                 self.connected, attempt, self.last_error = True, 0, None
                 log.info("agent %s: watching %s (UIDVALIDITY %d, %d messages, IDLE %s)", self.agent.name,
-                         self.settings.folder, info.uidvalidity, info.exists, "yes" if client.idle_supported else "no: polling")
+                         self.settings.folder, info.uidvalidity, info.exists,
+                         "yes" if client.idle_supported and self.settings.idle else "no: polling")
                 await self.sync(client, info, stop)
                 while not stop.is_set():
-                    if client.idle_supported:
+                    if client.idle_supported and self.settings.idle:
                         await client.wait_for_new_mail(self.settings.idle_renew_s, stop)
                     else:
                         await _sleep(stop, self.settings.poll_interval_s)

@@ -1,0 +1,67 @@
+"""A copy of each sent mail lands in the Sent folder (when asked), and polling works without IDLE."""
+
+from __future__ import annotations
+
+import asyncio
+from email import message_from_bytes
+
+from sqlalchemy import select
+
+from sqa.daemon.app import build_app
+from sqa.daemon.supervisor import Supervisor, drain_once
+from sqa.db.models import Outbox
+from sqa.leads import LeadInput, add_lead, queue_first_mails
+from tests.support import LEAD_DOMAIN, agent_dict, deliver, make_settings, reply_to
+
+
+async def test_sent_copy_saved_once_in_special_use_sent(tmp_path, dovecot, smtp_sink):
+    agent_cfg = agent_dict(dovecot, smtp_sink, smtp={"save_sent": "always"})
+    app = await build_app(make_settings(tmp_path, [agent_cfg]))
+    try:
+        agent = app.agents[0]
+        await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"sue@{LEAD_DOMAIN}", name="Sue"))
+        await queue_first_mails(app.sessionmaker, agent.runtime)
+        await drain_once(app)
+        await drain_once(app)  # nothing new: no second copy
+        sent = await dovecot.list_messages(agent_cfg["address"], "Sent")
+        assert len(sent) == 1
+        captured = (await smtp_sink.wait_for(1))[0]
+        assert message_from_bytes(sent[0])["Message-ID"] == captured.message_id
+        async with app.sessionmaker() as s:
+            assert [r.sent_copy for r in await s.scalars(select(Outbox))] == ["saved"]
+    finally:
+        await app.close()
+
+
+async def test_save_sent_never_leaves_sent_folder_empty(tmp_path, dovecot, smtp_sink):
+    agent_cfg = agent_dict(dovecot, smtp_sink, smtp={"save_sent": "never"})
+    app = await build_app(make_settings(tmp_path, [agent_cfg]))
+    try:
+        agent = app.agents[0]
+        await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"sam@{LEAD_DOMAIN}", name="Sam"))
+        await queue_first_mails(app.sessionmaker, agent.runtime)
+        await drain_once(app)
+        await smtp_sink.wait_for(1)
+        assert await dovecot.list_messages(agent_cfg["address"], "Sent") == []
+    finally:
+        await app.close()
+
+
+async def test_polling_when_idle_is_off(tmp_path, dovecot, smtp_sink):
+    agent_cfg = agent_dict(dovecot, smtp_sink, imap={"idle": False, "poll_interval_s": 0.3})
+    app = await build_app(make_settings(tmp_path, [agent_cfg]))
+    agent = app.agents[0]
+    await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"pat@{LEAD_DOMAIN}", name="Pat"))
+    await queue_first_mails(app.sessionmaker, agent.runtime)
+    sup = Supervisor(app)
+    runner = asyncio.create_task(sup.run())
+    try:
+        first = (await smtp_sink.wait_for(1))[0]
+        await asyncio.wait_for(agent.watcher.first_login.wait(), 10)
+        await deliver(dovecot, agent_cfg["address"], reply_to(first, sender=f"pat@{LEAD_DOMAIN}", body="Tell me more"))
+        answer = (await smtp_sink.wait_for(2, timeout=10))[1]
+        assert answer.in_reply_to is not None
+    finally:
+        sup.stop.set()
+        assert await asyncio.wait_for(runner, 20) == 0
+        await app.close()
