@@ -91,6 +91,7 @@ class ImapSettings(Login):
     reconnect_max_s: float = Field(default=300.0, gt=0)
     auth_retry_s: float = Field(default=900.0, gt=0)  # a refused login is retried this rarely
     fetch_batch: int = Field(default=50, ge=1, le=500)
+    max_message_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024)  # larger mail: only its start is read
     processed_keyword: str = "$SQAProcessed"
     quarantine_keyword: str = "$SQAQuarantined"
     move_to: str | None = None  # optional folder for handled mail

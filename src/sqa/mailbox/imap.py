@@ -169,6 +169,20 @@ class ImapClient:
         wanted = set(uids)
         return [(uid, body) for uid, body, _items in parse_fetch_lines(response.lines) if uid in wanted]
 
+    async def sizes(self, uids: list[int]) -> dict[int, int]:
+        if not uids:
+            return {}
+        response = await self._call(self.client.uid("fetch", uid_set(uids), "(UID RFC822.SIZE)"), "UID FETCH SIZE")
+        return {uid: int(items.get("RFC822.SIZE") or 0) for uid, _body, items in parse_fetch_lines(response.lines)}
+
+    async def fetch_start(self, uids: list[int], max_bytes: int) -> list[tuple[int, bytes]]:
+        """The first ``max_bytes`` of each message (for mail too large to read whole)."""
+        if not uids:
+            return []
+        response = await self._call(self.client.uid("fetch", uid_set(uids), f"(UID BODY.PEEK[]<0.{max_bytes}>)"), "UID FETCH partial")
+        wanted = set(uids)
+        return [(uid, body) for uid, body, _items in parse_fetch_lines(response.lines) if uid in wanted]
+
     async def add_keyword(self, uids: list[int], keyword: str) -> None:
         if uids:
             await self._call(self.client.uid("store", uid_set(uids), "+FLAGS.SILENT", f"({keyword})"), "UID STORE")

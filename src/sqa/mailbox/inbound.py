@@ -35,6 +35,7 @@ STORED_TEXT_CHARS = 20_000
 class Fetched:
     uid: int
     raw: bytes
+    size: int | None = None  # set when only the start of a larger message was fetched
 
 
 @dataclass(slots=True)
@@ -74,6 +75,7 @@ class InboundProcessor:
         outcome = BatchOutcome(last_uid=max([upto_uid, *(f.uid for f in batch)]))
         started = time.perf_counter()
         parsed = [(f.uid, parse(f.raw)) for f in batch]
+        sizes = {f.uid: f.size for f in batch if f.size is not None}
         rows = _Rows()
         async with self.sessionmaker() as session, session.begin():
             known = await self._known_ids(session, [m.message_id for _, m in parsed])
@@ -89,7 +91,7 @@ class InboundProcessor:
             for uid, msg in fresh:
                 verdict = classify(msg, self.ctx)
                 lead = leads.get(msg.message_id)
-                await self._handle(session, rows, msg, uid, mailbox, uidvalidity, verdict, lead, sent_today)
+                await self._handle(session, rows, msg, uid, sizes.get(uid), mailbox, uidvalidity, verdict, lead, sent_today)
                 (outcome.quarantined if verdict.kind is Kind.QUARANTINE else outcome.handled).append(uid)
             if rows.messages:
                 await session.execute(insert(Message), rows.messages)
@@ -198,7 +200,7 @@ class InboundProcessor:
     # -- handling ------------------------------------------------------------
 
     async def _handle(
-        self, session: AsyncSession, rows: _Rows, msg: InboundMessage, uid: int, mailbox: str, uidvalidity: int,
+        self, session: AsyncSession, rows: _Rows, msg: InboundMessage, uid: int, size: int | None, mailbox: str, uidvalidity: int,
         verdict: Verdict, lead: Lead | None, sent_today: dict[int, int],
     ) -> None:
         agent = self.agent
@@ -212,8 +214,10 @@ class InboundProcessor:
              "text": msg.text[:STORED_TEXT_CHARS] or None, "content_hash": msg.content_hash, "sent_at": msg.date,
              "created_at": utcnow()}
         )
-        rows.run(agent, lead_id, msg.message_id, "classify", verdict.kind.value,
-                 detail={"rule": verdict.rule, "reason": verdict.reason})
+        detail = {"rule": verdict.rule, "reason": verdict.reason}
+        if size is not None:
+            detail["truncated"] = f"read {msg.size} of {size} bytes"
+        rows.run(agent, lead_id, msg.message_id, "classify", verdict.kind.value, detail=detail)
         if verdict.kind is not Kind.HUMAN:
             return  # never answer a machine; later issues add bounce/OOO/opt-out effects
         if lead is None:

@@ -130,12 +130,24 @@ class Watcher:
             if stop.is_set():
                 break  # stop taking new work; what was fetched is finished
             chunk = uids[start : start + batch]
-            fetched = [Fetched(uid, raw) for uid, raw in await client.fetch(chunk)]
+            fetched = await self._fetch(client, chunk)
             handled += await self._handle(client, info, fetched, max(chunk))
         if resync and not stop.is_set():  # everything older than our start stays untouched
             await self.processor.process(folder, info.uidvalidity, [], max([*uids, (info.uidnext or 1) - 1]))
         self.last_fetch_ok = time.monotonic()
         return handled
+
+    async def _fetch(self, client: ImapClient, uids: list[int]) -> list[Fetched]:
+        """Whole messages, except that mail above ``max_message_bytes`` is read only that far."""
+        limit = self.settings.max_message_bytes
+        sizes = await client.sizes(uids)
+        big = [u for u in uids if sizes.get(u, 0) > limit]
+        small = [u for u in uids if u not in set(big)]
+        fetched = [Fetched(uid, raw) for uid, raw in await client.fetch(small)]
+        if big:
+            log.warning("agent %s: %d message(s) larger than %d bytes: reading only their start", self.agent.name, len(big), limit)
+            fetched += [Fetched(uid, raw, sizes[uid]) for uid, raw in await client.fetch_start(big, limit)]
+        return sorted(fetched, key=lambda f: f.uid)
 
     async def _handle(self, client: ImapClient, info: SelectInfo, fetched: list[Fetched], upto: int) -> int:
         folder = self.settings.folder

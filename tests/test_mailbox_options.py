@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from sqa.daemon.app import build_app
 from sqa.daemon.supervisor import Supervisor, drain_once
-from sqa.db.models import Outbox
+from sqa.db.models import AgentRun, Outbox
 from sqa.leads import LeadInput, add_lead, queue_first_mails
 from tests.support import LEAD_DOMAIN, agent_dict, deliver, make_settings, reply_to
 
@@ -64,4 +64,24 @@ async def test_polling_when_idle_is_off(tmp_path, dovecot, smtp_sink):
     finally:
         sup.stop.set()
         assert await asyncio.wait_for(runner, 20) == 0
+        await app.close()
+
+
+async def test_oversized_message_is_read_only_up_to_the_limit(tmp_path, dovecot, smtp_sink):
+    agent_cfg = agent_dict(dovecot, smtp_sink, imap={"max_message_bytes": 65536})
+    app = await build_app(make_settings(tmp_path, [agent_cfg]))
+    try:
+        agent = app.agents[0]
+        lead_id = await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"big@{LEAD_DOMAIN}", name="Bo"))
+        await queue_first_mails(app.sessionmaker, agent.runtime)
+        await drain_once(app)
+        first = (await smtp_sink.wait_for(1))[0]
+        body = "We need help with reporting.\n" + ("attachment-ish filler line\n" * 20000)
+        await deliver(dovecot, agent_cfg["address"], reply_to(first, sender=f"big@{LEAD_DOMAIN}", body=body))
+        await drain_once(app)
+        await smtp_sink.wait_for(2)  # answered although only the first 64 KiB were read
+        async with app.sessionmaker() as s:
+            runs = list(await s.scalars(select(AgentRun).where(AgentRun.lead_id == lead_id, AgentRun.step == "classify")))
+        assert runs[-1].detail["truncated"].startswith("read 65536 of ")
+    finally:
         await app.close()
