@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -43,7 +44,7 @@ def _settings(config: Path | None) -> Settings:
     try:
         return load_settings(config)
     except ConfigError as exc:
-        err.print(f"[red]config error:[/] {exc}", highlight=False)
+        err.print(f"[red]config error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(78) from None
 
 
@@ -149,13 +150,13 @@ def config_check(config: ConfigOpt = None) -> None:
     """Validate the configuration, then try the database and each agent's IMAP and SMTP login."""
     setup_logging("CRITICAL")
     settings = _settings(config)
-    out.print(f"ok   configuration: {len(settings.agents)} agent(s)")
+    out.print(f"ok   configuration: {len(settings.agents)} agent(s)", soft_wrap=True)
     from sqa.daemon.checks import run_checks
 
     results = _run(run_checks(settings))
     for result in results:
         mark = "ok  " if result.ok else "FAIL"
-        out.print(f"{mark} {result.name}: {result.detail}", highlight=False)
+        out.print(f"{mark} {result.name}: {result.detail}", markup=False, highlight=False, soft_wrap=True)  # one line each, also in a pipe; server text is not markup
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
 
 

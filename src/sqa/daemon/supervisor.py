@@ -104,6 +104,8 @@ class Supervisor:
             await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             stopper.cancel()
+            # a cancelled gather finishes with a CancelledError *exception*: retrieve it (no "never retrieved" noise)
+            await asyncio.gather(waiter, stopper, return_exceptions=True)
         failed = [a.runtime.name for a in self.app.agents if a.watcher.auth_failed]
         status = f"{len(self.app.agents)} agents" + (f", login failed: {', '.join(failed)}" if failed else "")
         notify(f"READY=1\nSTATUS={status}")

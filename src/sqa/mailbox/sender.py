@@ -97,7 +97,7 @@ class Sender:
                 rows = await outbox.claim(session, self.agent.id, self.instance, self.batch)
             if not rows:
                 break
-            outcomes = await self._send_batch(rows)
+            outcomes = await self._send_batch(rows, stop)
             async with self.sessionmaker() as session, session.begin():
                 await outbox.record(session, self.agent.id, outcomes, self.save_sent)
             self.journal.clear()  # every claimed row of the batch is settled in the database
@@ -121,18 +121,25 @@ class Sender:
             return IDLE_WAIT_S
         return max(0.0, min(IDLE_WAIT_S, (nxt - utcnow()).total_seconds()))
 
-    async def _send_batch(self, rows: list[Claimed]) -> list[Outcome]:
+    async def _send_batch(self, rows: list[Claimed], stop: asyncio.Event | None = None) -> list[Outcome]:
         todo = deque(rows)
         outcomes: list[Outcome] = []
 
+        def halted() -> bool:
+            return self.halted_until > time.monotonic()
+
+        def stopping() -> bool:
+            return stop is not None and stop.is_set()
+
         async def worker(conn: SmtpConnection) -> None:
-            while todo and self.halted_until <= time.monotonic():
+            while todo and not halted() and not stopping():  # on stop: finish the sends in flight, start none
                 row = todo.popleft()
                 outcomes.append(await self._send_one(conn, row))
 
         await asyncio.gather(*(worker(c) for c in self._pool[: max(1, min(len(self._pool), len(rows)))]))
-        for row in todo:  # halted: put the rest back untouched
-            outcomes.append(Outcome(row, Result.RETRY, self.halt_reason or "sending halted", self.smtp.retry_max_s))
+        reason = (self.halt_reason or "sending halted") if halted() else "not sent: the daemon is stopping"
+        for row in todo:  # put the rest back untouched, due at once (a halt holds them, not a due time)
+            outcomes.append(Outcome(row, Result.RETRY, reason))
         return outcomes
 
     async def _send_one(self, conn: SmtpConnection, row: Claimed) -> Outcome:
@@ -140,8 +147,8 @@ class Sender:
             reply = await conn.send(self.agent.settings.address, row.to_addr, row.raw,
                                     before_data=lambda: self.journal.mark(Mark.DATA, row.id))
         except SmtpAuthFailed as exc:
-            self._halt(exc)
-            return Outcome(row, Result.RETRY, exc.reply, self.smtp.retry_max_s)
+            self._halt(exc)  # the halt holds the row back; once the login is fixed it is due at once
+            return Outcome(row, Result.RETRY, exc.reply)
         except SmtpUnknownOutcome as exc:
             log.error("agent %s: %s for %s: outcome unknown, held for a human", self.agent.name, exc.reply, row.message_id)
             return Outcome(row, Result.UNKNOWN, exc.reply)

@@ -82,6 +82,7 @@ class SmtpConnection:
         try:
             await smtp.connect()
             if s.password is not None or s.password_credential:
+                await smtp.ehlo()  # connect() only says EHLO for STARTTLS: learn the extensions (AUTH) first
                 if not smtp.supports_extension("auth"):
                     raise SmtpAuthFailed(None, "server offers no AUTH")
                 await smtp.login(s.username, s.secret())
