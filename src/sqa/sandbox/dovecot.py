@@ -48,11 +48,11 @@ def _config(root: Path, imap_port: int, lmtp_port: int, password: str) -> str:
     _, _, mail_user, mail_group = _mail_ids()
     if IS_ROOT:
         users = "default_login_user = dovenull\ndefault_internal_user = dovecot\n"
-        chroots = ""
+        anvil_chroot = ""
     else:
         me = pwd.getpwuid(os.getuid()).pw_name
         users = f"default_login_user = {me}\ndefault_internal_user = {me}\n"
-        chroots = "service anvil {\n  chroot =\n}\n"
+        anvil_chroot = "  chroot =\n"
     # imap-login chroot must be cleared as non-root; put it in the one service block
     login_chroot = "" if IS_ROOT else "  chroot =\n"
     if not password or any(c.isspace() for c in password) or "%" in password:
@@ -75,6 +75,7 @@ mail_location = maildir:{root}/mail/%u
 mail_home = {root}/home/%u
 imap_idle_notify_interval = 2 mins
 postmaster_address = postmaster@localhost
+auth_failure_delay = 0
 hostname = sqa-sandbox.localhost
 lmtp_save_to_detail_mailbox = no
 passdb {{
@@ -109,7 +110,13 @@ service lmtp {{
     port = {lmtp_port}
   }}
 }}
-{chroots}"""
+# no auth penalty: a test's wrong password must not slow every later login (Dovecot's documented switch)
+service anvil {{
+{anvil_chroot}  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+"""
 
 
 @dataclass
