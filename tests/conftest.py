@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
 
+from sqa.db import migrate
+from sqa.db.session import is_sqlite, make_engine
 from sqa.sandbox import DovecotServer, MosquittoServer, PostgresServer, SmtpSink
 
 #: Recipients in these domains are handed by the SMTP sink to Dovecot over LMTP.
@@ -31,6 +34,38 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh database with no schema, once on SQLite (a file in tmp_path) and once on the private
+    PostgreSQL (a database of this test's own, dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'db' / 'sqa.db'}"
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    name = f"sqa_{uuid.uuid4().hex[:12]}"
+    url = postgres.create_database(name)
+    try:
+        yield url
+    finally:
+        postgres.drop_database(name)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def database_url(empty_database_url: str) -> str:
+    """A fresh database ready for ``build_app``, on SQLite and on PostgreSQL (every test that uses it runs twice).
+
+    build_app upgrades SQLite itself; PostgreSQL is upgraded here, as `sqa db upgrade` does in production.
+    """
+    if not is_sqlite(empty_database_url):
+        engine = make_engine(empty_database_url)
+        try:
+            before, after = await migrate.upgrade(engine)
+        finally:
+            await engine.dispose()
+        assert before is None and after == migrate.head_revision()
+    return empty_database_url
 
 
 @pytest.fixture(scope="session")

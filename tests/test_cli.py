@@ -46,14 +46,19 @@ def write_config(path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def config_data(tmp_path: Path, dovecot: Any, sink: Any, **agent_over: Any) -> dict[str, Any]:
-    return {"state_dir": str(tmp_path / "state"), "agents": [agent_dict(dovecot, sink, **agent_over)],
+def config_data(tmp_path: Path, dovecot: Any, sink: Any, database_url: str | None = None,
+                **agent_over: Any) -> dict[str, Any]:
+    data = {"state_dir": str(tmp_path / "state"), "agents": [agent_dict(dovecot, sink, **agent_over)],
             "daemon": {"instance": "cli-test", "grace_s": 5, "hard_deadline_s": 10}}
+    if database_url:
+        data["database"] = {"url": database_url}
+    return data
 
 
 @pytest.fixture
-def config(tmp_path: Path, dovecot: Any, smtp_sink: Any) -> Path:
-    return write_config(tmp_path / "sqa.toml", config_data(tmp_path, dovecot, smtp_sink))
+def config(tmp_path: Path, dovecot: Any, smtp_sink: Any, database_url: str) -> Path:
+    """A configuration file naming the test's database (SQLite or PostgreSQL, ready for use)."""
+    return write_config(tmp_path / "sqa.toml", config_data(tmp_path, dovecot, smtp_sink, database_url))
 
 
 async def sqa(*args: str | Path, columns: int = 200) -> Result:
@@ -243,7 +248,9 @@ async def test_lead_show_after_a_full_turn(config: Path, dovecot: Any, smtp_sink
 # -- db upgrade ----------------------------------------------------------------------------------
 
 
-async def test_db_upgrade_prints_the_revision(config: Path) -> None:
+async def test_db_upgrade_prints_the_revision(tmp_path: Path, dovecot: Any, smtp_sink: Any,
+                                              empty_database_url: str) -> None:
+    config = write_config(tmp_path / "sqa.toml", config_data(tmp_path, dovecot, smtp_sink, empty_database_url))
     head = head_revision()
     assert head
     first = ok(await sqa("db", "upgrade", "--config", config))

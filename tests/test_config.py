@@ -70,12 +70,13 @@ def test_toml_errors_name_the_file(tmp_path) -> None:
 
 
 def _write_config(path: Path, state_dir: Path, imap_port: int, smtp_port: int, imap_password: str = "secret",
-                  extra: str = "") -> Path:
+                  extra: str = "", database_url: str | None = None) -> Path:
+    database_url = database_url or f"sqlite+aiosqlite:///{state_dir}/from-file.db"
     path.write_text(f'''
 state_dir = "{state_dir}"
 
 [database]
-url = "sqlite+aiosqlite:///{state_dir}/from-file.db"
+url = "{database_url}"
 
 [[agents]]
 name = "sales"
@@ -139,8 +140,8 @@ async def _sqa(*args: str, cwd: Path) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def test_config_check_against_the_private_servers(tmp_path, dovecot, smtp_sink) -> None:
-    config = _write_config(tmp_path / "sqa.toml", tmp_path, dovecot.imap_port, smtp_sink.port)
+async def test_config_check_against_the_private_servers(tmp_path, dovecot, smtp_sink, database_url) -> None:
+    config = _write_config(tmp_path / "sqa.toml", tmp_path, dovecot.imap_port, smtp_sink.port, database_url=database_url)
     code, out, err = await _sqa("config", "check", "--config", str(config), cwd=tmp_path)
     assert code == 0, out + err
     lines = out.splitlines()
@@ -153,12 +154,12 @@ async def test_config_check_against_the_private_servers(tmp_path, dovecot, smtp_
     assert "secret" not in out + err
 
 
-async def test_config_check_fails_on_a_wrong_imap_password(tmp_path, smtp_sink) -> None:
+async def test_config_check_fails_on_a_wrong_imap_password(tmp_path, smtp_sink, database_url) -> None:
     # a Dovecot of its own: a failed login makes Dovecot delay later logins from 127.0.0.1 (auth penalty)
     dovecot = await asyncio.to_thread(DovecotServer.start)
     try:
         config = _write_config(tmp_path / "sqa.toml", tmp_path, dovecot.imap_port, smtp_sink.port,
-                               imap_password="wrong-password")
+                               imap_password="wrong-password", database_url=database_url)
         code, out, err = await _sqa("config", "check", "--config", str(config), cwd=tmp_path)
     finally:
         await asyncio.to_thread(dovecot.close)

@@ -19,8 +19,8 @@ from tests.support import LEAD_DOMAIN, agent_dict, deliver, make_settings, reply
 LEAD = f"lee@{LEAD_DOMAIN}"
 
 
-async def _setup(tmp_path, dovecot, sink, **agent_over):
-    settings = make_settings(tmp_path, [agent_dict(dovecot, sink, **agent_over)])
+async def _setup(tmp_path, dovecot, sink, database_url, **agent_over):
+    settings = make_settings(tmp_path, [agent_dict(dovecot, sink, **agent_over)], database_url=database_url)
     app = await build_app(settings)
     agent = app.agents[0]
     await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=LEAD, name="Lee Lead", company="Globex"))
@@ -48,8 +48,8 @@ async def _outbox_for(app, message_id: str) -> int:
     return await _count(app, select(func.count()).select_from(Outbox).where(Outbox.reply_to_message_id == message_id))
 
 
-async def test_same_message_delivered_twice_in_one_batch_is_answered_once(tmp_path, dovecot, smtp_sink):
-    app, agent, first = await _setup(tmp_path, dovecot, smtp_sink)
+async def test_same_message_delivered_twice_in_one_batch_is_answered_once(tmp_path, dovecot, smtp_sink, database_url):
+    app, agent, first = await _setup(tmp_path, dovecot, smtp_sink, database_url)
     address = agent.runtime.settings.address
     try:
         raw = reply_to(first, sender=f"Lee Lead <{LEAD}>", body="Tell me more.", message_id="<dup1@lead.test>")
@@ -69,8 +69,8 @@ async def test_same_message_delivered_twice_in_one_batch_is_answered_once(tmp_pa
         await app.close()
 
 
-async def test_same_message_delivered_again_later_is_answered_once(tmp_path, dovecot, smtp_sink):
-    app, agent, first = await _setup(tmp_path, dovecot, smtp_sink)
+async def test_same_message_delivered_again_later_is_answered_once(tmp_path, dovecot, smtp_sink, database_url):
+    app, agent, first = await _setup(tmp_path, dovecot, smtp_sink, database_url)
     address = agent.runtime.settings.address
     try:
         raw = reply_to(first, sender=LEAD, body="Tell me more.", message_id="<dup2@lead.test>")
@@ -87,8 +87,8 @@ async def test_same_message_delivered_again_later_is_answered_once(tmp_path, dov
         await app.close()
 
 
-async def test_same_uid_read_twice_is_answered_once(tmp_path, dovecot, smtp_sink):
-    app, agent, first = await _setup(tmp_path, dovecot, smtp_sink)
+async def test_same_uid_read_twice_is_answered_once(tmp_path, dovecot, smtp_sink, database_url):
+    app, agent, first = await _setup(tmp_path, dovecot, smtp_sink, database_url)
     address = agent.runtime.settings.address
     try:
         await deliver(dovecot, address, reply_to(first, sender=LEAD, body="Sounds good.", message_id="<uid1@lead.test>"))
@@ -137,8 +137,8 @@ async def _uidvalidity(dovecot: DovecotServer, user: str) -> tuple[int, list[int
     return validity, sorted(m.uid for m in await dovecot.fetch_all(user))
 
 
-async def test_uidvalidity_change_does_not_answer_old_mail_again(tmp_path, dovecot, smtp_sink):
-    app, agent, first = await _setup(tmp_path, dovecot, smtp_sink)
+async def test_uidvalidity_change_does_not_answer_old_mail_again(tmp_path, dovecot, smtp_sink, database_url):
+    app, agent, first = await _setup(tmp_path, dovecot, smtp_sink, database_url)
     address = agent.runtime.settings.address
     try:
         for n in (1, 2):

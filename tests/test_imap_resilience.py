@@ -21,8 +21,8 @@ from tests.support import LEAD_DOMAIN, agent_dict, deliver, make_settings, reply
 LEAD = f"lee@{LEAD_DOMAIN}"
 
 
-async def _app_with_lead(tmp_path, dovecot, sink, **agent_over):
-    settings = make_settings(tmp_path, [agent_dict(dovecot, sink, **agent_over)])
+async def _app_with_lead(tmp_path, dovecot, sink, database_url, **agent_over):
+    settings = make_settings(tmp_path, [agent_dict(dovecot, sink, **agent_over)], database_url=database_url)
     app = await build_app(settings)
     agent = app.agents[0]
     await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=LEAD, name="Lee Lead", company="Globex"))
@@ -44,8 +44,8 @@ async def _stop(sup: Supervisor, runner: asyncio.Task) -> int:
     return await asyncio.wait_for(runner, 20)
 
 
-async def test_watcher_reconnects_after_server_killed_during_idle(tmp_path, dovecot, smtp_sink):
-    app, agent = await _app_with_lead(tmp_path, dovecot, smtp_sink)
+async def test_watcher_reconnects_after_server_killed_during_idle(tmp_path, dovecot, smtp_sink, database_url):
+    app, agent = await _app_with_lead(tmp_path, dovecot, smtp_sink, database_url)
     address = agent.runtime.settings.address
     watcher = agent.watcher
     sup = Supervisor(app)
@@ -96,7 +96,8 @@ def own_dovecot():
         server.close()
 
 
-async def test_wrong_imap_password_alerts_and_does_not_retry_in_a_loop(tmp_path, own_dovecot, smtp_sink, caplog, monkeypatch):
+async def test_wrong_imap_password_alerts_and_does_not_retry_in_a_loop(tmp_path, own_dovecot, smtp_sink, database_url, caplog,
+                                                                       monkeypatch):
     dovecot = own_dovecot
     caplog.set_level(logging.WARNING)
     attempts: list[float] = []
@@ -108,7 +109,8 @@ async def test_wrong_imap_password_alerts_and_does_not_retry_in_a_loop(tmp_path,
 
     monkeypatch.setattr(imap_module.ImapClient, "connect", counting_connect)
     settings = make_settings(tmp_path, [agent_dict(dovecot, smtp_sink, imap={"password": "not-the-password",
-                                                                              "auth_retry_s": 3600})])
+                                                                              "auth_retry_s": 3600})],
+                             database_url=database_url)
     app = await build_app(settings)
     agent = app.agents[0]
     sup = Supervisor(app)
@@ -138,8 +140,9 @@ async def _inbound(app) -> int:
 
 
 @pytest.mark.parametrize("import_history", [False, True], ids=["from-now-on", "import-history"])
-async def test_first_connect_starts_from_now_on_unless_history_is_imported(tmp_path, dovecot, smtp_sink, import_history):
-    app, agent = await _app_with_lead(tmp_path, dovecot, smtp_sink, imap={"import_history": import_history})
+async def test_first_connect_starts_from_now_on_unless_history_is_imported(tmp_path, dovecot, smtp_sink, database_url,
+                                                                           import_history):
+    app, agent = await _app_with_lead(tmp_path, dovecot, smtp_sink, database_url, imap={"import_history": import_history})
     address = agent.runtime.settings.address
     try:
         await agent.sender.drain()  # the first mail goes out; the watcher has never connected yet

@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 
 from sqa.daemon.app import build_app
 from sqa.daemon.supervisor import Supervisor, drain_once
-from sqa.db.models import AgentRun, Lead, Message, Outbox
+from sqa.db.models import AgentRun, Lead, Message, Outbox, OutboxStatus
 from sqa.leads import LeadInput, add_lead, lead_detail, queue_first_mails
 from tests.support import LEAD_DOMAIN, agent_dict, deliver, make_settings, reply_to
 
 
-async def _setup(tmp_path, dovecot, sink, **agent_over):
-    settings = make_settings(tmp_path, [agent_dict(dovecot, sink, **agent_over)])
+async def _setup(tmp_path, dovecot, sink, database_url, **agent_over):
+    settings = make_settings(tmp_path, [agent_dict(dovecot, sink, **agent_over)], database_url=database_url)
     app = await build_app(settings)
     agent = app.agents[0]
     lead_id = await add_lead(app.sessionmaker, agent.runtime.id,
@@ -25,8 +25,8 @@ async def _setup(tmp_path, dovecot, sink, **agent_over):
     return app, agent, lead_id
 
 
-async def test_reply_gets_next_bant_question_in_thread(tmp_path, dovecot, smtp_sink):
-    app, agent, lead_id = await _setup(tmp_path, dovecot, smtp_sink)
+async def test_reply_gets_next_bant_question_in_thread(tmp_path, dovecot, smtp_sink, database_url):
+    app, agent, lead_id = await _setup(tmp_path, dovecot, smtp_sink, database_url)
     try:
         first = (await smtp_sink.wait_for(1))[0]
         assert first.rcpt_tos == [f"lee@{LEAD_DOMAIN}"]
@@ -40,12 +40,17 @@ async def test_reply_gets_next_bant_question_in_thread(tmp_path, dovecot, smtp_s
         assert msg["References"].split() == [first.message_id, "<r1@lead.test>"]
         assert msg["Subject"] == "Re: " + message_from_bytes(first.raw)["Subject"]
         assert "What problem are you hoping to solve" in msg.get_payload(decode=True).decode()
+        detail = await lead_detail(app.sessionmaker, lead_id)
+        assert detail.lead.status == "qualifying"
+        assert detail.lead.bant["asked"] == ["need"]
+        assert [o.status for o in detail.outbox] == [OutboxStatus.SENT, OutboxStatus.SENT]
+        assert all(o.sent_at is not None and o.sent_at.tzinfo is not None for o in detail.outbox)
     finally:
         await app.close()
 
 
-async def test_four_turns_then_closing_and_handoff(tmp_path, dovecot, smtp_sink):
-    app, agent, lead_id = await _setup(tmp_path, dovecot, smtp_sink)
+async def test_four_turns_then_closing_and_handoff(tmp_path, dovecot, smtp_sink, database_url):
+    app, agent, lead_id = await _setup(tmp_path, dovecot, smtp_sink, database_url)
     address = agent.runtime.settings.address
     try:
         last = (await smtp_sink.wait_for(1))[0]
@@ -73,8 +78,8 @@ async def test_four_turns_then_closing_and_handoff(tmp_path, dovecot, smtp_sink)
         await app.close()
 
 
-async def test_daemon_answers_over_idle_push(tmp_path, dovecot, smtp_sink):
-    app, agent, lead_id = await _setup(tmp_path, dovecot, smtp_sink)
+async def test_daemon_answers_over_idle_push(tmp_path, dovecot, smtp_sink, database_url):
+    app, agent, lead_id = await _setup(tmp_path, dovecot, smtp_sink, database_url)
     sup = Supervisor(app)
     runner = asyncio.create_task(sup.run())
     try:

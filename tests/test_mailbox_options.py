@@ -14,9 +14,9 @@ from sqa.leads import LeadInput, add_lead, queue_first_mails
 from tests.support import LEAD_DOMAIN, agent_dict, deliver, make_settings, reply_to
 
 
-async def test_sent_copy_saved_once_in_special_use_sent(tmp_path, dovecot, smtp_sink):
+async def test_sent_copy_saved_once_in_special_use_sent(tmp_path, dovecot, smtp_sink, database_url):
     agent_cfg = agent_dict(dovecot, smtp_sink, smtp={"save_sent": "always"})
-    app = await build_app(make_settings(tmp_path, [agent_cfg]))
+    app = await build_app(make_settings(tmp_path, [agent_cfg], database_url=database_url))
     try:
         agent = app.agents[0]
         await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"sue@{LEAD_DOMAIN}", name="Sue"))
@@ -33,9 +33,9 @@ async def test_sent_copy_saved_once_in_special_use_sent(tmp_path, dovecot, smtp_
         await app.close()
 
 
-async def test_save_sent_never_leaves_sent_folder_empty(tmp_path, dovecot, smtp_sink):
+async def test_save_sent_never_leaves_sent_folder_empty(tmp_path, dovecot, smtp_sink, database_url):
     agent_cfg = agent_dict(dovecot, smtp_sink, smtp={"save_sent": "never"})
-    app = await build_app(make_settings(tmp_path, [agent_cfg]))
+    app = await build_app(make_settings(tmp_path, [agent_cfg], database_url=database_url))
     try:
         agent = app.agents[0]
         await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"sam@{LEAD_DOMAIN}", name="Sam"))
@@ -47,9 +47,9 @@ async def test_save_sent_never_leaves_sent_folder_empty(tmp_path, dovecot, smtp_
         await app.close()
 
 
-async def test_polling_when_idle_is_off(tmp_path, dovecot, smtp_sink):
+async def test_polling_when_idle_is_off(tmp_path, dovecot, smtp_sink, database_url):
     agent_cfg = agent_dict(dovecot, smtp_sink, imap={"idle": False, "poll_interval_s": 0.3})
-    app = await build_app(make_settings(tmp_path, [agent_cfg]))
+    app = await build_app(make_settings(tmp_path, [agent_cfg], database_url=database_url))
     agent = app.agents[0]
     await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"pat@{LEAD_DOMAIN}", name="Pat"))
     await queue_first_mails(app.sessionmaker, agent.runtime)
@@ -67,9 +67,9 @@ async def test_polling_when_idle_is_off(tmp_path, dovecot, smtp_sink):
         await app.close()
 
 
-async def test_oversized_message_is_read_only_up_to_the_limit(tmp_path, dovecot, smtp_sink):
+async def test_oversized_message_is_read_only_up_to_the_limit(tmp_path, dovecot, smtp_sink, database_url):
     agent_cfg = agent_dict(dovecot, smtp_sink, imap={"max_message_bytes": 65536})
-    app = await build_app(make_settings(tmp_path, [agent_cfg]))
+    app = await build_app(make_settings(tmp_path, [agent_cfg], database_url=database_url))
     try:
         agent = app.agents[0]
         lead_id = await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"big@{LEAD_DOMAIN}", name="Bo"))

@@ -18,8 +18,8 @@ NO_HEADERS = b"this is not a mail at all\r\njust some lines\r\nwithout any heade
 BINARY = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(128, 256)) * 8
 
 
-async def _setup(tmp_path, dovecot, sink, leads: int = 1):
-    settings = make_settings(tmp_path, [agent_dict(dovecot, sink)])
+async def _setup(tmp_path, dovecot, sink, database_url, leads: int = 1):
+    settings = make_settings(tmp_path, [agent_dict(dovecot, sink)], database_url=database_url)
     app = await build_app(settings)
     agent = app.agents[0]
     for n in range(leads):
@@ -44,8 +44,9 @@ async def _flags_by_uid(dovecot, address) -> dict[int, set[str]]:
     ("seed", BINARY, "no headers"),
     ("lmtp", BINARY, "no readable From address"),  # LMTP adds Received/Delivered-To, still no sender
 ], ids=["no-headers", "binary", "binary-over-lmtp"])
-async def test_unreadable_message_is_quarantined_and_the_next_one_answered(tmp_path, dovecot, smtp_sink, how, raw, reason):
-    app, agent, [first] = await _setup(tmp_path, dovecot, smtp_sink)
+async def test_unreadable_message_is_quarantined_and_the_next_one_answered(tmp_path, dovecot, smtp_sink, database_url, how,
+                                                                           raw, reason):
+    app, agent, [first] = await _setup(tmp_path, dovecot, smtp_sink, database_url)
     address = agent.runtime.settings.address
     try:
         if how == "seed":
@@ -78,9 +79,9 @@ async def test_unreadable_message_is_quarantined_and_the_next_one_answered(tmp_p
 
 
 @pytest.mark.allow_logged_errors  # the failed batch is logged with its traceback, by design
-async def test_message_whose_handling_raises_is_quarantined_and_the_batch_goes_on(tmp_path, dovecot, smtp_sink, monkeypatch,
-                                                                                  caplog):
-    app, agent, firsts = await _setup(tmp_path, dovecot, smtp_sink, leads=3)
+async def test_message_whose_handling_raises_is_quarantined_and_the_batch_goes_on(tmp_path, dovecot, smtp_sink,
+                                                                                  database_url, monkeypatch, caplog):
+    app, agent, firsts = await _setup(tmp_path, dovecot, smtp_sink, database_url, leads=3)
     address = agent.runtime.settings.address
     engage = agent.watcher.processor.engage
     real_respond = engage.respond

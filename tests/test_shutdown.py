@@ -25,8 +25,8 @@ async def _statuses(app) -> dict[str, str]:
 
 
 async def test_stop_while_sending_finishes_in_flight_work_and_restart_sends_the_rest_once(tmp_path, dovecot, smtp_sink,
-                                                                                         monkeypatch):
-    settings = make_settings(tmp_path, [agent_dict(dovecot, smtp_sink)],
+                                                                                         database_url, monkeypatch):
+    settings = make_settings(tmp_path, [agent_dict(dovecot, smtp_sink)], database_url=database_url,
                              daemon={"instance": "test", "grace_s": GRACE_S, "hard_deadline_s": GRACE_S + 1})
     app = await build_app(settings)
     agent = app.agents[0]

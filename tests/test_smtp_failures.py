@@ -16,8 +16,8 @@ from sqa.sandbox import SmtpSink
 from tests.support import LEAD_DOMAIN, agent_dict, make_settings
 
 
-async def _app(tmp_path, dovecot, sink, leads: int = 1, **agent_over):
-    settings = make_settings(tmp_path, [agent_dict(dovecot, sink, **agent_over)])
+async def _app(tmp_path, dovecot, sink, database_url, leads: int = 1, **agent_over):
+    settings = make_settings(tmp_path, [agent_dict(dovecot, sink, **agent_over)], database_url=database_url)
     app = await build_app(settings)
     agent = app.agents[0]
     for n in range(leads):
@@ -47,8 +47,8 @@ async def _drain_until_sent(app, sink, count: int, timeout: float = 5.0) -> None
         await drain_once(app)
 
 
-async def test_421_at_mail_reconnects_and_delivers_once(tmp_path, dovecot, smtp_sink):
-    app, agent = await _app(tmp_path, dovecot, smtp_sink)
+async def test_421_at_mail_reconnects_and_delivers_once(tmp_path, dovecot, smtp_sink, database_url):
+    app, agent = await _app(tmp_path, dovecot, smtp_sink, database_url)
     try:
         smtp_sink.fail_next(421, "4.3.2 Service shutting down", stage="mail")
         await drain_once(app)
@@ -68,8 +68,8 @@ async def test_421_at_mail_reconnects_and_delivers_once(tmp_path, dovecot, smtp_
         await app.close()
 
 
-async def test_451_at_rcpt_is_retried_after_backoff_and_delivered_once(tmp_path, dovecot, smtp_sink):
-    app, agent = await _app(tmp_path, dovecot, smtp_sink)
+async def test_451_at_rcpt_is_retried_after_backoff_and_delivered_once(tmp_path, dovecot, smtp_sink, database_url):
+    app, agent = await _app(tmp_path, dovecot, smtp_sink, database_url)
     try:
         smtp_sink.fail_next(451, "4.7.1 Greylisted, try again later", stage="rcpt", count=2)
         failed_at = utcnow()
@@ -91,8 +91,8 @@ async def test_451_at_rcpt_is_retried_after_backoff_and_delivered_once(tmp_path,
         await app.close()
 
 
-async def test_550_at_rcpt_fails_the_row_keeps_the_reply_and_is_not_retried(tmp_path, dovecot, smtp_sink):
-    app, agent = await _app(tmp_path, dovecot, smtp_sink)
+async def test_550_at_rcpt_fails_the_row_keeps_the_reply_and_is_not_retried(tmp_path, dovecot, smtp_sink, database_url):
+    app, agent = await _app(tmp_path, dovecot, smtp_sink, database_url)
     try:
         smtp_sink.fail_next(550, "5.1.1 <lead0@lead.test>: Recipient address rejected: User unknown", stage="rcpt")
         await drain_once(app)
@@ -110,8 +110,8 @@ async def test_550_at_rcpt_fails_the_row_keeps_the_reply_and_is_not_retried(tmp_
         await app.close()
 
 
-async def test_connection_dropped_after_data_is_unknown_and_never_resent(tmp_path, dovecot, smtp_sink):
-    app, agent = await _app(tmp_path, dovecot, smtp_sink, leads=2)
+async def test_connection_dropped_after_data_is_unknown_and_never_resent(tmp_path, dovecot, smtp_sink, database_url):
+    app, agent = await _app(tmp_path, dovecot, smtp_sink, database_url, leads=2)
     try:
         smtp_sink.drop_after_data()
         await drain_once(app)
@@ -138,11 +138,11 @@ async def test_connection_dropped_after_data_is_unknown_and_never_resent(tmp_pat
         await app.close()
 
 
-async def test_smtp_auth_failure_halts_sending_and_alerts(tmp_path, dovecot, caplog):
+async def test_smtp_auth_failure_halts_sending_and_alerts(tmp_path, dovecot, database_url, caplog):
     caplog.set_level(logging.WARNING)
     async with SmtpSink(credentials={"placeholder": "x"}) as sink:
         over = {"smtp": {"password": "wrong-password", "retry_max_s": 60}}
-        app, agent = await _app(tmp_path, dovecot, sink, leads=3, **over)
+        app, agent = await _app(tmp_path, dovecot, sink, database_url, leads=3, **over)
         address = agent.runtime.settings.address
         sink.credentials = {address: "right-password"}
         logins: list[str] = []
@@ -174,7 +174,7 @@ async def test_smtp_auth_failure_halts_sending_and_alerts(tmp_path, dovecot, cap
             await app.close()
             fixed = {**agent_dict_from(app.settings), "smtp": {**agent_dict_from(app.settings)["smtp"],
                                                                 "password": "right-password"}}
-            app = await build_app(make_settings(tmp_path, [fixed]))
+            app = await build_app(make_settings(tmp_path, [fixed], database_url=database_url))
             await drain_once(app)
             await drain_once(app)
             assert sorted(m.message_id for m in sink.messages) == sorted(r.message_id for r in rows)
