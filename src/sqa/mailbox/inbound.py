@@ -63,6 +63,12 @@ class _Rows:
         )
 
 
+def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every row with the same keys (missing ones None), as a Core executemany needs."""
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    return [r if len(r) == len(keys) else {k: r.get(k) for k in keys} for r in rows]
+
+
 class InboundProcessor:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], agent: AgentRuntime, engage: EngageAgent) -> None:
         self.sessionmaker = sessionmaker
@@ -93,12 +99,15 @@ class InboundProcessor:
                 lead = leads.get(msg.message_id)
                 await self._handle(session, rows, msg, uid, sizes.get(uid), mailbox, uidvalidity, verdict, lead, sent_today)
                 (outcome.quarantined if verdict.kind is Kind.QUARANTINE else outcome.handled).append(uid)
+            # Core executemany with one key set per table: the ORM bulk insert leaves out None values, so
+            # rows differing in which fields are None (inbound vs reply, classify vs engage run) became one
+            # INSERT each; this is one statement per table (PERFORMANCE.md: count statements)
             if rows.messages:
-                await session.execute(insert(Message), rows.messages)
+                await session.execute(insert(Message.__table__), _same_keys(rows.messages))
             if rows.outbox:
-                await session.execute(insert(Outbox), rows.outbox)
+                await session.execute(insert(Outbox.__table__), _same_keys(rows.outbox))
             if rows.runs:
-                await session.execute(insert(AgentRun), rows.runs)
+                await session.execute(insert(AgentRun.__table__), _same_keys(rows.runs))
             await self._advance_cursor(session, mailbox, uidvalidity, outcome.last_uid)
         outcome.replies_queued = len(rows.outbox)
         log.debug("batch of %d handled in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)

@@ -7,10 +7,12 @@ config refuses it elsewhere). AUTH is never sent before TLS.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Callable
 
 import aiosmtplib
+import aiosmtplib.protocol
 
 from sqa.config import Security, SmtpSettings
 
@@ -100,8 +102,9 @@ class SmtpConnection:
     async def send(self, mail_from: str, rcpt: str, raw: bytes, before_data: Callable[[], None] | None = None) -> str:
         """Send one message; return the server's final reply.
 
-        ``before_data`` runs just before the message data is handed over: the
-        point after which a lost connection is an unknown outcome.
+        ``before_data`` runs just before the final ``.`` of the message data is
+        handed over: the point after which a lost connection is an unknown
+        outcome (before it, the server cannot have taken the message).
         """
         if not self.connected:
             await self.connect()
@@ -117,18 +120,59 @@ class SmtpConnection:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             self.close()
             raise SmtpTemporary(None, f"connection lost before DATA: {exc}") from None
-        if before_data is not None:
-            before_data()
+        handed_over = [False]
         try:
-            response = await smtp.data(raw)
+            response = await self._data(smtp, raw, before_data, handed_over)
         except aiosmtplib.SMTPResponseException as exc:
             err = _map_response(exc)
             await self._after_error(err)
             raise err from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             self.close()
+            if not handed_over[0]:  # no final "." went out: the server cannot have taken the message
+                raise SmtpTemporary(None, f"connection lost during DATA, before the end of the data: {exc}") from None
             raise SmtpUnknownOutcome(None, f"connection lost during DATA: {exc}") from None
         return f"{response.code} {response.message}"
+
+    async def _data(self, smtp: aiosmtplib.SMTP, raw: bytes, before_data: Callable[[], None] | None,
+                    handed_over: list[bool]) -> aiosmtplib.SMTPResponse:
+        """DATA, the message, then ``before_data()`` and only then the final ``.`` line.
+
+        A server takes the message with the final dot (RFC 5321 4.1.1.4: data cut
+        short is discarded). Marking before the DATA command, as aiosmtplib's
+        ``data()`` forces, left the 354 round trip and the whole message inside
+        the window where a killed process counts as "unknown" and is never resent
+        although the server never got it (benchmarks/crash.py lost answers that way).
+        Now the window is the few instructions between the mark and handing the
+        dot to the kernel; before the mark nothing was delivered and a resend is safe.
+        """
+        protocol = smtp.protocol
+        lock = protocol._command_lock if protocol is not None else None  # aiosmtplib internals, pinned <6
+        if protocol is None or lock is None:
+            raise aiosmtplib.SMTPServerDisconnected("connection lost")
+        timeout = self.settings.timeout_s
+        body = aiosmtplib.protocol.PERIOD_REGEX.sub(b"..", aiosmtplib.protocol.normalize_message_line_endings(raw))
+        async with lock:
+            protocol._response_pending = True
+            protocol.write(b"DATA\r\n")
+            start = await protocol.read_response(timeout=timeout)
+            if start.code != 354:
+                raise aiosmtplib.SMTPDataError(start.code, start.message)
+            protocol.write(body)
+            transport = protocol.transport
+            while transport is not None and transport.get_write_buffer_size():  # type: ignore[attr-defined]
+                await asyncio.sleep(0.001)  # all but the final dot is with the kernel
+                if protocol.transport is None:
+                    raise aiosmtplib.SMTPServerDisconnected("connection lost")
+            if before_data is not None:
+                before_data()
+            handed_over[0] = True
+            protocol._response_pending = True
+            protocol.write(b".\r\n")
+            response = await protocol.read_response(timeout=timeout)
+            if response.code != 250:
+                raise aiosmtplib.SMTPDataError(response.code, response.message)
+        return response
 
     async def _after_error(self, err: SmtpError) -> None:
         if isinstance(err, SmtpReconnect) or not self.connected:

@@ -1,0 +1,93 @@
+"""The benchmarks run (quick variants) and print the JSON other tools read.
+
+Timings are reported by the benchmarks, never asserted here; what is asserted
+is the shape of the output and one correctness property: under repeated
+SIGKILLs the daemon neither loses nor duplicates an answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 240
+
+E2E_KEYS = ("latency_p50_s", "latency_p99_s", "push_p50_s", "latency_ratio", "overhead_p50_ms", "overhead_p99_ms",
+            "drain_msgs", "drain_rate", "baseline_rate", "drain_ratio", "peak_rss_mb")
+CRASH_KEYS = ("kills", "inbound", "replies_expected", "replies_sent", "lost", "duplicates", "unknown", "seconds")
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, dict]:
+    """Both quick benchmarks, run at the same time (each starts its own servers)."""
+    procs = {
+        name: subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--quick", "--json"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name in ("e2e", "crash")
+    }
+    out: dict[str, dict] = {}
+    failures = []
+    for name, proc in procs.items():
+        try:
+            stdout, stderr = proc.communicate(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            stdout, stderr = proc.communicate()
+            failures.append(f"{name}: no result within {TIMEOUT_S} s\n{stderr[-3000:]}")
+            continue
+        lines = stdout.strip().splitlines()
+        if proc.returncode != 0 or not lines:
+            failures.append(f"{name}: exit code {proc.returncode}\n{stderr[-3000:]}")
+            continue
+        out[name] = json.loads(lines[-1])  # the last stdout line is the JSON object
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
+    return out
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@pytest.mark.slow
+def test_e2e_prints_every_key_with_sane_values(results: dict[str, dict]) -> None:
+    r = results["e2e"]
+    missing = [k for k in E2E_KEYS if k not in r]
+    assert not missing, f"missing keys {missing} in {r}"
+    for key in E2E_KEYS:
+        assert _number(r[key]), (key, r[key])
+    assert r["drain_msgs"] == 1000
+    for key in ("latency_p50_s", "latency_p99_s", "push_p50_s", "drain_rate", "baseline_rate", "peak_rss_mb"):
+        assert r[key] > 0, (key, r[key])
+    assert r["latency_p99_s"] >= r["latency_p50_s"]
+    assert r["overhead_p99_ms"] >= r["overhead_p50_ms"]
+    assert r["latency_ratio"] == pytest.approx(r["latency_p50_s"] / r["push_p50_s"], rel=0.01)
+    assert r["drain_ratio"] == pytest.approx(r["drain_rate"] / r["baseline_rate"], rel=0.01)
+    # the drain counted every inbound mail as handled, and answered each once
+    assert r["drain_handled"] == r["drain_msgs"]
+    assert r["drain_duplicates"] == 0
+
+
+@pytest.mark.slow
+def test_crash_prints_every_key_and_loses_or_duplicates_nothing(results: dict[str, dict]) -> None:
+    r = results["crash"]
+    missing = [k for k in CRASH_KEYS if k not in r]
+    assert not missing, f"missing keys {missing} in {r}"
+    for key in CRASH_KEYS:
+        assert _number(r[key]), (key, r[key])
+    for key in ("kills", "inbound", "replies_expected", "replies_sent", "lost", "duplicates", "unknown"):
+        assert isinstance(r[key], int), (key, r[key])
+    assert r["kills"] >= 5
+    assert r["inbound"] == 60 and r["replies_expected"] == 60
+    assert r["seconds"] > 0
+    # exactly once across SIGKILLs: a correctness property, not a timing
+    assert r["lost"] == 0, r
+    assert r["duplicates"] == 0, r
+    assert r["replies_sent"] == r["replies_expected"]
+    assert r["sequence_errors"] == 0, r  # each lead got need, timeline, budget, authority, closing once
