@@ -3,6 +3,7 @@ not even after the server renumbered the mailbox (UIDVALIDITY change)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from email import message_from_bytes
 
@@ -179,4 +180,35 @@ async def test_uidvalidity_change_does_not_answer_old_mail_again(tmp_path, dovec
     finally:
         if not dovecot.running:
             dovecot.restart()
+        await app.close()
+
+
+async def test_a_claim_left_by_a_vanished_instance_is_held_not_resent(tmp_path, dovecot, smtp_sink, database_url):
+    """Another process claimed a row and never came back: after an hour it is `unknown`, never sent blindly."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from sqa.db.models import OutboxStatus, utcnow
+
+    settings = make_settings(tmp_path, [agent_dict(dovecot, smtp_sink)], database_url=database_url)
+    app = await build_app(settings)
+    try:
+        agent = app.agents[0]
+        await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"old@{LEAD_DOMAIN}", name="Old"))
+        await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"new@{LEAD_DOMAIN}", name="New"))
+        await queue_first_mails(app.sessionmaker, agent.runtime)
+        async with app.sessionmaker() as s, s.begin():
+            rows = list(await s.scalars(select(Outbox).order_by(Outbox.id)))
+            await s.execute(update(Outbox).where(Outbox.id == rows[0].id).values(
+                status=OutboxStatus.SENDING, claimed_by="host-that-died", claimed_at=utcnow() - timedelta(hours=2)))
+        await drain_once(app)
+        await smtp_sink.wait_for(1)
+        await asyncio.sleep(0.2)
+        assert [m.rcpt_tos for m in smtp_sink.messages] == [[f"new@{LEAD_DOMAIN}"]]
+        async with app.sessionmaker() as s:
+            statuses = {r.to_addr: (r.status, r.last_reply) for r in await s.scalars(select(Outbox))}
+        assert statuses[f"old@{LEAD_DOMAIN}"][0] == OutboxStatus.UNKNOWN
+        assert "host-that-died" in statuses[f"old@{LEAD_DOMAIN}"][1]
+    finally:
         await app.close()

@@ -51,17 +51,12 @@ async def test_421_at_mail_reconnects_and_delivers_once(tmp_path, dovecot, smtp_
     app, agent = await _app(tmp_path, dovecot, smtp_sink, database_url)
     try:
         smtp_sink.fail_next(421, "4.3.2 Service shutting down", stage="mail")
-        await drain_once(app)
-        assert smtp_sink.messages == []
+        await drain_once(app)  # 421: the server hung up; reconnect and try again at once
         assert [(r.stage, r.code) for r in smtp_sink.rejected] == [("mail", 421)]
-        [row] = await _rows(app)
-        assert row.status == OutboxStatus.QUEUED and row.attempts == 1
-        assert row.last_reply.startswith("421")
-        await _drain_until_sent(app, smtp_sink, 1)
         await drain_once(app)
         assert len(smtp_sink.messages) == 1
-        assert smtp_sink.messages[0].message_id == row.message_id
         [row] = await _rows(app)
+        assert smtp_sink.messages[0].message_id == row.message_id
         assert row.status == OutboxStatus.SENT and row.attempts == 2
         assert row.last_reply.startswith("250")
     finally:
@@ -162,7 +157,7 @@ async def test_smtp_auth_failure_halts_sending_and_alerts(tmp_path, dovecot, dat
             rows = await _rows(app)
             assert [r.status for r in rows] == [OutboxStatus.QUEUED] * 3
             alerts = [r for r in caplog.records if r.levelno == logging.ERROR and "ALERT" in r.getMessage()]
-            assert alerts and agent.runtime.name in alerts[0].getMessage()
+            assert len(alerts) == 1 and agent.runtime.name in alerts[0].getMessage()  # one alarm, not one per connection
             assert "wrong-password" not in caplog.text
             # halted: more drains do not even try
             for _ in range(3):

@@ -237,6 +237,26 @@ def test_journal_keeps_the_furthest_mark_and_survives_reopening(tmp_path) -> Non
     reopened.close()
 
 
+def test_a_journal_is_held_by_one_process_only(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from sqa.mailbox.journal import JournalBusy
+
+    path = tmp_path / "journal" / "sales.outbox"
+    holder = SendJournal(path)
+    code = "import sys; from pathlib import Path; from sqa.mailbox.journal import SendJournal, JournalBusy\n" \
+           "try:\n    SendJournal(Path(sys.argv[1]))\nexcept JournalBusy as e:\n    print(e); sys.exit(3)\n"
+    other = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=30)
+    assert other.returncode == 3 and "held by another sqa process" in other.stdout
+    holder.close()
+    assert subprocess.run([sys.executable, "-c", code, str(path)], timeout=30).returncode == 0  # free again
+    again = SendJournal(path)
+    with pytest.raises(JournalBusy):
+        SendJournal(path)  # a second open in the same process is refused too
+    again.close()
+
+
 def test_journal_read_when_the_file_is_gone(tmp_path) -> None:
     journal = SendJournal(tmp_path / "j")
     (tmp_path / "j").unlink()

@@ -56,7 +56,7 @@ async def _with_db(settings: Settings, fn: Any) -> Any:
     """Open the database (migrated), run fn(app), close."""
     from sqa.daemon.app import build_app
 
-    app_ = await build_app(settings)
+    app_ = await build_app(settings, services=False)
     try:
         return await fn(app_)
     finally:
@@ -64,20 +64,11 @@ async def _with_db(settings: Settings, fn: Any) -> Any:
 
 
 def _agent_id(app_: Any, name: str | None) -> Any:
-    agents = app_.agents
-    if not agents:
-        err.print("no agents are configured")
-        raise typer.Exit(78)
-    if name is None:
-        if len(agents) > 1:
-            err.print(f"several agents are configured: pass --agent ({', '.join(a.runtime.name for a in agents)})")
-            raise typer.Exit(2)
-        return agents[0].runtime
-    for a in agents:
-        if a.runtime.name == name:
-            return a.runtime
-    err.print(f"no agent named {name!r}")
-    raise typer.Exit(2)
+    try:
+        return app_.runtime(name)
+    except ValueError as exc:
+        err.print(str(exc), highlight=False)
+        raise typer.Exit(2) from None
 
 
 # -- run -----------------------------------------------------------------------
@@ -97,6 +88,7 @@ async def _run_daemon(settings: Settings, once: bool) -> int:
 
     from sqa.daemon.app import DatabaseNotReady, build_app
     from sqa.daemon.supervisor import ExitCode, Supervisor, drain_once
+    from sqa.mailbox.journal import JournalBusy
 
     log = logging.getLogger("sqa")
     try:
@@ -104,6 +96,9 @@ async def _run_daemon(settings: Settings, once: bool) -> int:
     except DatabaseNotReady as exc:
         log.error("%s", exc)
         return ExitCode.CONFIG
+    except JournalBusy as exc:
+        log.error("%s", exc)
+        return ExitCode.BUSY
     except (OperationalError, DBAPIError, OSError) as exc:
         log.error("cannot open the database: %s", exc)
         return ExitCode.UNAVAILABLE

@@ -43,7 +43,21 @@ class App:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    agents: list[AgentServices] = field(default_factory=list)
+    runtimes: list[AgentRuntime] = field(default_factory=list)
+    agents: list[AgentServices] = field(default_factory=list)  # empty unless built with services
+
+    def runtime(self, name: str | None) -> AgentRuntime:
+        """The named agent, or the only one; ValueError with the choices otherwise."""
+        if not self.runtimes:
+            raise ValueError("no agents are configured")
+        if name is None:
+            if len(self.runtimes) > 1:
+                raise ValueError(f"several agents are configured: pass --agent ({', '.join(r.name for r in self.runtimes)})")
+            return self.runtimes[0]
+        for runtime in self.runtimes:
+            if runtime.name == name:
+                return runtime
+        raise ValueError(f"no agent named {name!r}")
 
     async def close(self) -> None:
         for a in self.agents:
@@ -63,7 +77,12 @@ async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
     raise DatabaseNotReady(f"database schema is at {current or '(empty)'}, the code needs {head}: run `sqa db upgrade`")
 
 
-async def build_app(settings: Settings) -> App:
+async def build_app(settings: Settings, *, services: bool = True) -> App:
+    """The database (migrated when SQLite) and the agents; with ``services``, their watchers and senders.
+
+    Commands that only read or edit records build it without services: they
+    must not take the send journals a running daemon holds.
+    """
     engine = make_db_engine(settings.database_url, echo=settings.database.echo)
     try:
         await prepare_database(settings, engine)
@@ -72,20 +91,27 @@ async def build_app(settings: Settings) -> App:
     except BaseException:
         await engine.dispose()
         raise
-    app = App(settings, engine, sessionmaker)
+    app = App(settings, engine, sessionmaker, runtimes)
+    if not services:
+        return app
     engage = EngageAgent(make_engine(settings.engine.kind))
-    for runtime in runtimes:
-        journal = SendJournal(settings.state_dir / "journal" / f"{runtime.name}.outbox")
-        save = wants_sent_copy(runtime.settings)
-        sender = Sender(sessionmaker, runtime, journal, instance=settings.daemon.instance, save_sent=save)
-        copier = SentCopier(sessionmaker, runtime) if save else None
-        if copier is not None:
-            sender.on_sent = copier.wake
-
-        def on_batch(sender: Sender = sender) -> None:
-            sender.wake()
-
-        processor = InboundProcessor(sessionmaker, runtime, engage)
-        watcher = Watcher(sessionmaker, runtime, processor, on_batch=on_batch)
-        app.agents.append(AgentServices(runtime, watcher, sender, copier, journal))
+    try:
+        for runtime in runtimes:
+            app.agents.append(_services(settings, sessionmaker, runtime, engage))
+    except BaseException:
+        await app.close()
+        raise
     return app
+
+
+def _services(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], runtime: AgentRuntime,
+              engage: EngageAgent) -> AgentServices:
+    journal = SendJournal(settings.state_dir / "journal" / f"{runtime.name}.outbox")
+    save = wants_sent_copy(runtime.settings)
+    sender = Sender(sessionmaker, runtime, journal, instance=settings.daemon.instance, save_sent=save)
+    copier = SentCopier(sessionmaker, runtime) if save else None
+    if copier is not None:
+        sender.on_sent = copier.wake
+    processor = InboundProcessor(sessionmaker, runtime, engage)
+    watcher = Watcher(sessionmaker, runtime, processor, on_batch=sender.wake)
+    return AgentServices(runtime, watcher, sender, copier, journal)

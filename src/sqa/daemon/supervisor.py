@@ -27,6 +27,7 @@ class ExitCode(IntEnum):
     FAILURE = 1  # something had to be cancelled at the hard deadline
     UNAVAILABLE = 69  # the database cannot be reached at start
     SOFTWARE = 70
+    BUSY = 75  # another process holds this state directory's send journals
     CONFIG = 78  # the configuration is invalid: do not restart in a loop
 
 

@@ -11,6 +11,7 @@ and ``D`` alone is an unknown outcome that is never resent blindly.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -21,11 +22,21 @@ class Mark(StrEnum):
     SENT = "S"
 
 
+class JournalBusy(RuntimeError):
+    """Another process holds this journal: two senders must never share one."""
+
+
 class SendJournal:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released by the kernel when we die
+        except BlockingIOError:
+            os.close(self._fd)
+            raise JournalBusy(f"{path} is held by another sqa process using the same state directory "
+                              "(a running daemon and `sqa run --once` must not share one)") from None
 
     def mark(self, mark: Mark, outbox_id: int) -> None:
         os.write(self._fd, f"{mark.value} {outbox_id}\n".encode())

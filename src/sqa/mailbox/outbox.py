@@ -14,6 +14,7 @@ from sqa.db.models import AgentRun, Outbox, OutboxStatus, utcnow
 from sqa.mailbox.journal import Mark
 
 UNKNOWN_AFTER_CRASH = "process stopped after the message data was handed to the server: outcome unknown, not resent"
+STALE_CLAIM = timedelta(hours=1)  # a claim of another instance this old: that process is gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class Outcome:
     result: Result
     reply: str
     retry_in_s: float = 0.0
+    tried: bool = True  # False: put back untouched (halt or stop); the claim's attempt is given back
 
 
 def backoff(attempt: int, base_s: float, max_s: float) -> float:
@@ -89,6 +91,8 @@ async def record(session: AsyncSession, agent_id: int, outcomes: list[Outcome], 
                 decision = "failed_deadline"
             else:
                 values.update(status=OutboxStatus.QUEUED, next_attempt_at=retry_at)
+            if not o.tried:
+                values["attempts"] = max(0, row.attempts - 1)
         elif o.result is Result.FAILED:
             values.update(status=OutboxStatus.FAILED)
         else:
@@ -116,9 +120,15 @@ async def recover(
     """Settle rows this instance claimed before it stopped, using the send journal."""
     counts = {"requeued": 0, "sent": 0, "unknown": 0}
     async with sessionmaker() as session, session.begin():
+        columns = (Outbox.id, Outbox.message_id, Outbox.lead_id, Outbox.to_addr, Outbox.raw, Outbox.attempts, Outbox.deadline_at)
         rows = (await session.execute(
-            select(Outbox.id, Outbox.message_id, Outbox.lead_id, Outbox.to_addr, Outbox.raw, Outbox.attempts, Outbox.deadline_at)
-            .where(Outbox.agent_id == agent_id, Outbox.status == OutboxStatus.SENDING, Outbox.claimed_by == instance)
+            select(*columns).where(Outbox.agent_id == agent_id, Outbox.status == OutboxStatus.SENDING, Outbox.claimed_by == instance)
+        )).all()
+        # Another instance's claim this old has no journal we can read: it may have been sent.
+        orphans = (await session.execute(
+            select(*columns, Outbox.claimed_by).where(
+                Outbox.agent_id == agent_id, Outbox.status == OutboxStatus.SENDING, Outbox.claimed_by != instance,
+                Outbox.claimed_at < utcnow() - STALE_CLAIM)
         )).all()
         outcomes: list[Outcome] = []
         requeue: list[dict] = []
@@ -135,6 +145,10 @@ async def recover(
                 requeue.append({"id": claimed.id, "status": OutboxStatus.QUEUED, "claimed_by": None,
                                 "attempts": max(0, claimed.attempts - 1)})
                 counts["requeued"] += 1
+        for *r, owner in orphans:
+            reason = f"claimed by instance {owner!r}, which never finished it: outcome unknown, not resent"
+            outcomes.append(Outcome(Claimed(*r), Result.UNKNOWN, reason))
+            counts["unknown"] += 1
         if requeue:
             await session.execute(update(Outbox), requeue)
         await record(session, agent_id, outcomes, save_sent=save_sent)

@@ -21,7 +21,7 @@ from sqa.db.models import Outbox, OutboxStatus, utcnow
 from sqa.mailbox import outbox
 from sqa.mailbox.journal import Mark, SendJournal
 from sqa.mailbox.outbox import Claimed, Outcome, Result
-from sqa.mailbox.smtp import SmtpAuthFailed, SmtpConnection, SmtpPermanent, SmtpTemporary, SmtpUnknownOutcome
+from sqa.mailbox.smtp import SmtpAuthFailed, SmtpConnection, SmtpPermanent, SmtpReconnect, SmtpTemporary, SmtpUnknownOutcome
 from sqa.runtime import AgentRuntime
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ class Sender:
         await asyncio.gather(*(worker(c) for c in self._pool[: max(1, min(len(self._pool), len(rows)))]))
         reason = (self.halt_reason or "sending halted") if halted() else "not sent: the daemon is stopping"
         for row in todo:  # put the rest back untouched, due at once (a halt holds them, not a due time)
-            outcomes.append(Outcome(row, Result.RETRY, reason))
+            outcomes.append(Outcome(row, Result.RETRY, reason, tried=False))
         return outcomes
 
     async def _send_one(self, conn: SmtpConnection, row: Claimed) -> Outcome:
@@ -170,7 +170,10 @@ class Sender:
             log.warning("agent %s: %s refused permanently: %s", self.agent.name, row.message_id, exc.reply)
             return Outcome(row, Result.FAILED, exc.reply)
         except SmtpTemporary as exc:
-            delay = outbox.backoff(row.attempts, self.smtp.retry_base_s, self.smtp.retry_max_s)
+            if isinstance(exc, SmtpReconnect) and row.attempts <= 1:
+                delay = 0.0  # 421: the connection is closed; the next claim reconnects and tries at once
+            else:
+                delay = outbox.backoff(row.attempts, self.smtp.retry_base_s, self.smtp.retry_max_s)
             log.info("agent %s: %s deferred (%s), retry in %.0f s", self.agent.name, row.message_id, exc.reply, delay)
             return Outcome(row, Result.RETRY, exc.reply, delay)
         self.journal.mark(Mark.SENT, row.id)
@@ -178,6 +181,8 @@ class Sender:
         return Outcome(row, Result.SENT, reply)
 
     def _halt(self, exc: SmtpAuthFailed) -> None:
+        if self.halted_until > time.monotonic():
+            return  # another pooled connection already raised the alarm for this failure
         self.halt_reason = f"SMTP authentication failed: {exc.reply}"
         self.halted_until = time.monotonic() + self.smtp.retry_max_s
         log.error("ALERT agent %s: %s; sending stopped for %s (fix the credentials and reload)",
