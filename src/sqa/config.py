@@ -139,6 +139,9 @@ class AgentSettings(_Strict):
     smtp: SmtpSettings
     templates: Templates = Templates()
     max_replies_per_lead_per_day: int = Field(default=5, ge=1)
+    ooo_default_pause_days: int = Field(default=7, ge=1)  # out of office with no return date stated
+    bounce_score_threshold: float = Field(default=3.0, gt=0)  # soft bounces (0.5 a day) up to this = hard
+    bounce_alert_share: float = Field(default=0.03, gt=0, le=1)  # ALERT when bounces/sends (7 days) exceed it
 
     @property
     def domain(self) -> str:

@@ -27,7 +27,14 @@ class AgentRuntime:
 
     def classify_context(self) -> Context:
         own = {self.settings.address.lower(), self.settings.imap.username.lower(), self.settings.smtp.username.lower()}
-        return Context(own_addresses=frozenset(a for a in own if "@" in a), loop_marker=self.loop_marker)
+        return Context(own_addresses=frozenset(a for a in own if "@" in a), loop_marker=self.loop_marker,
+                       unsubscribe_addresses=frozenset({self.unsubscribe_address}), domain=self.settings.domain)
+
+    @property
+    def unsubscribe_address(self) -> str:
+        """The agent's unsubscribe mailto address: mail to it is an opt-out, whatever it says."""
+        local, domain = self.settings.address.lower().split("@", 1)
+        return f"{local}+unsubscribe@{domain}"
 
     def plus_token(self, address: str) -> str | None:
         """The lead token of ``agent+TOKEN@domain``, else None."""
@@ -35,7 +42,8 @@ class AgentRuntime:
         base = self.settings.address.lower().split("@", 1)[0]
         if domain != self.settings.domain or not local.startswith(base + "+"):
             return None
-        return local[len(base) + 1 :] or None
+        token = local[len(base) + 1 :]
+        return token if token and token != "unsubscribe" else None
 
 
 async def ensure_agents(sessionmaker: async_sessionmaker[AsyncSession], agents: list[AgentSettings]) -> list[AgentRuntime]:

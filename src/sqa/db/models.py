@@ -133,6 +133,9 @@ class Lead(Base):
     bant: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     next_action_at: Mapped[datetime | None]
     followups_sent: Mapped[int] = mapped_column(default=0)
+    bounce_score: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    bounce_scored_at: Mapped[datetime | None]  # soft bounces count at most once a day
+    attention: Mapped[str | None] = mapped_column(Text)  # why a human should look at this lead
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

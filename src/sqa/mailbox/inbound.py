@@ -17,17 +17,16 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from sqa.agents.engage import EngageAgent, LeadView
-from sqa.agents.engines.base import ConversationState, Decision
-from sqa.db.models import AgentRun, Direction, Lead, LeadStatus, MailboxState, Message, Outbox, OutboxStatus, Priority, utcnow
+from sqa.agents.engage import EngageAgent
+from sqa.db.models import AgentRun, Direction, Lead, MailboxState, Message, Outbox, OutboxStatus, Priority, utcnow
 from sqa.mailbox.classify import Kind, Verdict, classify
-from sqa.mailbox.compose import Draft, new_message_id, render, reply_subject, thread_references, token_from_message_id
+from sqa.mailbox.compose import token_from_message_id
+from sqa.mailbox.handlers import HANDLERS, BatchRows, Inbound
 from sqa.mailbox.parse import InboundMessage, parse
 from sqa.runtime import AgentRuntime
 
 log = logging.getLogger(__name__)
 
-CLOSED = frozenset({LeadStatus.HANDED_OVER, LeadStatus.DISQUALIFIED, LeadStatus.OPTED_OUT, LeadStatus.BOUNCED})
 STORED_TEXT_CHARS = 20_000
 
 
@@ -45,22 +44,6 @@ class BatchOutcome:
     duplicates: list[int] = field(default_factory=list)
     replies_queued: int = 0
     last_uid: int = 0
-
-
-@dataclass(slots=True)
-class _Rows:
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    runs: list[dict[str, Any]] = field(default_factory=list)
-    outbox: list[dict[str, Any]] = field(default_factory=list)
-
-    def run(self, agent: AgentRuntime, lead_id: int | None, message_id: str | None, step: str, decision: str, **extra: Any) -> None:
-        detail = extra.pop("detail", None)
-        self.runs.append(
-            {"agent_id": agent.id, "lead_id": lead_id, "message_id": message_id, "step": step, "decision": decision,
-             "detail": detail, "engine": extra.get("engine"), "model": extra.get("model"),
-             "tokens_in": extra.get("tokens_in"), "tokens_out": extra.get("tokens_out"),
-             "latency_ms": extra.get("latency_ms"), "created_at": utcnow()}
-        )
 
 
 def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -82,7 +65,7 @@ class InboundProcessor:
         started = time.perf_counter()
         parsed = [(f.uid, parse(f.raw)) for f in batch]
         sizes = {f.uid: f.size for f in batch if f.size is not None}
-        rows = _Rows()
+        rows = BatchRows()
         async with self.sessionmaker() as session, session.begin():
             known = await self._known_ids(session, [m.message_id for _, m in parsed])
             fresh: list[tuple[int, InboundMessage]] = []
@@ -120,7 +103,7 @@ class InboundProcessor:
             message_id = msg.message_id
             if await self._known_ids(session, [message_id]):
                 message_id = f"<{msg.content_hash}.{uidvalidity}.{item.uid}@sqa.invalid>"
-            rows = _Rows()
+            rows = BatchRows()
             rows.messages.append(
                 {"message_id": message_id, "direction": Direction.IN.value, "agent_id": self.agent.id,
                  "mailbox": mailbox, "uidvalidity": uidvalidity, "uid": item.uid, "kind": Kind.QUARANTINE.value,
@@ -209,7 +192,7 @@ class InboundProcessor:
     # -- handling ------------------------------------------------------------
 
     async def _handle(
-        self, session: AsyncSession, rows: _Rows, msg: InboundMessage, uid: int, size: int | None, mailbox: str, uidvalidity: int,
+        self, session: AsyncSession, rows: BatchRows, msg: InboundMessage, uid: int, size: int | None, mailbox: str, uidvalidity: int,
         verdict: Verdict, lead: Lead | None, sent_today: dict[int, int],
     ) -> None:
         agent = self.agent
@@ -227,62 +210,7 @@ class InboundProcessor:
         if size is not None:
             detail["truncated"] = f"read {msg.size} of {size} bytes"
         rows.run(agent, lead_id, msg.message_id, "classify", verdict.kind.value, detail=detail)
-        if verdict.kind is not Kind.HUMAN:
-            return  # never answer a machine; later issues add bounce/OOO/opt-out effects
-        if lead is None:
-            rows.run(agent, None, msg.message_id, "match", "unknown_sender",
-                     detail={"from": msg.from_addr, "action": "left for a human"})
-            return
-        if msg.from_addr != lead.email:
-            rows.run(agent, lead.id, msg.message_id, "match", "other_sender",
-                     detail={"from": msg.from_addr, "action": "left for a human: not the lead's address"})
-            return
-        if LeadStatus(lead.status) in CLOSED:
-            rows.run(agent, lead.id, msg.message_id, "engage", "no_reply",
-                     detail={"reason": f"lead is {lead.status}", "action": "left for a human"})
-            return
-        cap = agent.settings.max_replies_per_lead_per_day
-        if sent_today.get(lead.id, 0) >= cap:
-            rows.run(agent, lead.id, msg.message_id, "engage", "capped",
-                     detail={"reason": f"{cap} replies to this lead in 24 h", "action": "left for a human"})
-            return
-        view = LeadView(lead.name, lead.company, lead.title, lead.language, ConversationState.from_json(lead.bant))
-        result = await self.engage.respond(agent.settings, view, msg.text)
-        out = result.output
-        lead.bant = out.state.to_json()
-        lead.status = LeadStatus.HANDED_OVER if out.decision is Decision.HANDOFF else LeadStatus.QUALIFYING
-        rows.run(agent, lead.id, msg.message_id, "engage", out.decision.value, detail={"reason": out.reason},
-                 engine=out.engine, model=out.model, tokens_in=out.tokens_in, tokens_out=out.tokens_out,
-                 latency_ms=round(result.latency_ms, 3))
-        if result.body is None:
-            return
-        self._queue_reply(rows, msg, lead, result.body)
-        sent_today[lead.id] = sent_today.get(lead.id, 0) + 1
-
-    def _queue_reply(self, rows: _Rows, parent: InboundMessage, lead: Lead, body: str) -> None:
-        agent = self.agent
-        s = agent.settings
-        message_id = new_message_id(s.domain, lead.token)
-        references = thread_references(parent.message_id, parent.references, parent.in_reply_to)
-        subject = reply_subject(parent.subject)
-        raw = render(
-            Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
-                  subject=subject, body=body, message_id=message_id, loop_marker=agent.loop_marker,
-                  in_reply_to=parent.message_id, references=references)
-        )
-        now = utcnow()
-        rows.messages.append(
-            {"message_id": message_id, "direction": Direction.OUT.value, "agent_id": agent.id, "lead_id": lead.id,
-             "kind": "reply", "from_addr": s.address, "to_addr": lead.email, "subject": subject,
-             "in_reply_to": parent.message_id, "references": references, "text": body, "created_at": now}
-        )
-        rows.outbox.append(
-            {"message_id": message_id, "agent_id": agent.id, "lead_id": lead.id, "reply_to_message_id": parent.message_id,
-             "to_addr": lead.email, "raw": raw, "priority": Priority.REPLY, "status": OutboxStatus.QUEUED.value,
-             "attempts": 0, "next_attempt_at": now, "deadline_at": now + timedelta(seconds=s.smtp.retry_deadline_s),
-             "created_at": now}
-        )
-        rows.run(agent, lead.id, parent.message_id, "outbox", "queued", detail={"message_id": message_id})
+        await HANDLERS[verdict.kind](Inbound(session, rows, agent, self.engage, msg, verdict, lead, sent_today))
 
     async def _advance_cursor(self, session: AsyncSession, mailbox: str, uidvalidity: int, last_uid: int) -> None:
         state = await session.scalar(

@@ -10,6 +10,7 @@ from enum import StrEnum
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from sqa.consent import store as consent
 from sqa.db.models import AgentRun, Outbox, OutboxStatus, utcnow
 from sqa.mailbox.journal import Mark
 
@@ -70,7 +71,23 @@ async def claim(session: AsyncSession, agent_id: int, instance: str, limit: int,
     )
     rows = [Claimed(*r) for r in result]
     rows.sort(key=lambda r: r.id)
-    return rows
+    return await _consent_gate(session, agent_id, rows)
+
+
+async def _consent_gate(session: AsyncSession, agent_id: int, rows: list[Claimed]) -> list[Claimed]:
+    """Invariant 2: nothing leaves for an address suppressed now, in the claiming transaction."""
+    blocked = await consent.suppressed(session, (r.to_addr for r in rows), agent_id)
+    if not blocked:
+        return rows
+    stopped = [r for r in rows if consent.normalize(r.to_addr) in blocked]
+    now = utcnow()
+    await session.execute(update(Outbox), [
+        {"id": r.id, "status": OutboxStatus.CANCELLED, "claimed_by": None,
+         "last_reply": f"not sent: {blocked[consent.normalize(r.to_addr)]}"} for r in stopped])
+    await session.execute(insert(AgentRun.__table__), [
+        {"agent_id": agent_id, "lead_id": r.lead_id, "message_id": r.message_id, "step": "send", "decision": "suppressed",
+         "detail": {"reason": blocked[consent.normalize(r.to_addr)]}, "created_at": now} for r in stopped])
+    return [r for r in rows if consent.normalize(r.to_addr) not in blocked]
 
 
 async def record(session: AsyncSession, agent_id: int, outcomes: list[Outcome], save_sent: bool, now: datetime | None = None) -> None:

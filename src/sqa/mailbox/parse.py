@@ -62,6 +62,8 @@ class InboundMessage:
     size: int
     defects: tuple[str, ...] = field(default=())
     unreadable: str | None = None  # a reason when the message cannot be read at all
+    html: str | None = None  # the HTML part when the message has no text/plain part
+    mime: Message | None = field(default=None, compare=False, repr=False)  # the parsed tree (bounce reports)
 
 
 def _decode_header(value: object) -> str:
@@ -170,6 +172,11 @@ def html_to_text(markup: str) -> str:
 
 def body_text(msg: Message) -> str:
     """The first inline text/plain part, else the first text/html part as text."""
+    return body_parts(msg)[0]
+
+
+def body_parts(msg: Message) -> tuple[str, str | None]:
+    """(text, html): the first inline text/plain part, else the first text/html part as text, with that HTML."""
     plain: str | None = None
     markup: str | None = None
     for part in msg.walk():
@@ -185,9 +192,11 @@ def body_text(msg: Message) -> str:
             markup = _payload_text(part)
         if plain is not None:
             break
+    html = None
     if plain is None and markup is not None:
-        plain = html_to_text(markup)
-    return (plain or "").replace("\r\n", "\n")[:MAX_TEXT_CHARS]
+        html = markup[: MAX_TEXT_CHARS * 4]
+        plain = html_to_text(html)
+    return (plain or "").replace("\r\n", "\n")[:MAX_TEXT_CHARS], html
 
 
 def _date(msg: Message | _HeaderIndex) -> datetime | None:
@@ -225,6 +234,7 @@ def parse(raw: bytes) -> InboundMessage:
             rp = "" if rp_value in ("<>", "") else (_addresses(h, "Return-Path") or [("", rp_value.strip("<>").lower())])[0][1]
         headers = {name: _decode_header(h.get(name)) for name in KEPT_HEADERS if h.get(name) is not None}
         references = _msgids(str(h.get("References") or ""))
+        text, html = body_parts(msg)
         return InboundMessage(
             message_id=message_id or synthetic,
             has_message_id=message_id is not None,
@@ -238,9 +248,11 @@ def parse(raw: bytes) -> InboundMessage:
             in_reply_to=_one_msgid(str(h.get("In-Reply-To") or "")),
             references=references,
             headers=headers,
-            text=body_text(msg),
+            text=text,
             size=len(raw),
             defects=tuple(type(d).__name__ for d in (msg.defects or [])),
+            html=html,
+            mime=msg,
         )
     except Exception as exc:  # noqa: BLE001 - a reason, never a crash
         return _unreadable(raw, content_hash, synthetic, f"cannot read: {exc.__class__.__name__}: {exc}")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqa.mailbox.classify.base import Context, Hit, Kind
-from sqa.mailbox.parse import InboundMessage
+from sqa.mailbox.classify.base import Facts, Hit, Kind
 
 
 class AutoSubmitted:
     name = "auto_submitted"
     description = "Auto-Submitted header other than 'no' (RFC 3834)"
 
-    def check(self, msg: InboundMessage, ctx: Context) -> Hit | None:
+    def check(self, facts: Facts) -> Hit | None:
+        msg, ctx = facts.msg, facts.ctx
         value = msg.headers.get("auto-submitted")
         if value is None:
             return None

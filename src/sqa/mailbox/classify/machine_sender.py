@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqa.mailbox.classify.base import Context, Hit, Kind
-from sqa.mailbox.parse import InboundMessage
+from sqa.mailbox.classify.base import Facts, Hit, Kind
 
 SYSTEM_LOCALPARTS = frozenset({"mailer-daemon", "postmaster"})
 
@@ -12,7 +11,8 @@ class MachineSender:
     name = "machine_sender"
     description = "mailer-daemon/postmaster sender or null return path <>"
 
-    def check(self, msg: InboundMessage, ctx: Context) -> Hit | None:
+    def check(self, facts: Facts) -> Hit | None:
+        msg, ctx = facts.msg, facts.ctx
         local = (msg.from_addr or "").split("@", 1)[0]
         if local in SYSTEM_LOCALPARTS:
             return Hit(Kind.BOUNCE, f"sent by the mail system ({msg.from_addr})")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqa.mailbox.classify.base import Context, Hit, Kind
-from sqa.mailbox.parse import InboundMessage
+from sqa.mailbox.classify.base import Facts, Hit, Kind
 
 
 class SelfLoop:
     name = "self_loop"
     description = "sent by one of our own addresses or carries our loop marker"
 
-    def check(self, msg: InboundMessage, ctx: Context) -> Hit | None:
+    def check(self, facts: Facts) -> Hit | None:
+        msg, ctx = facts.msg, facts.ctx
         marker = msg.headers.get("x-sqa-loop")
         if marker and marker.strip() == ctx.loop_marker:
             return Hit(Kind.SELF, "carries our X-SQA-Loop marker")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqa.mailbox.classify.base import Context, Hit, Kind
-from sqa.mailbox.parse import InboundMessage
+from sqa.mailbox.classify.base import Facts, Hit, Kind
 
 
 class Unreadable:
     name = "unreadable"
     description = "the message cannot be parsed"
 
-    def check(self, msg: InboundMessage, ctx: Context) -> Hit | None:
+    def check(self, facts: Facts) -> Hit | None:
+        msg, ctx = facts.msg, facts.ctx
         if msg.unreadable:
             return Hit(Kind.QUARANTINE, msg.unreadable)
         if not msg.from_addr:

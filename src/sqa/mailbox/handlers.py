@@ -1,0 +1,273 @@
+"""What happens after classification: one named handler per kind, inside the batch transaction.
+
+human        -> engage: the next message of the thread (or none), BANT state, lead stage
+unsubscribe  -> opt-out on the consent log (scope all), queued mail cancelled, lead opted_out
+bounce       -> hard: lead bounced, address suppressed, queued mail cancelled;
+                soft: a score (0.5 per day, reset by real mail); policy (5.7.x): recorded only
+auto_reply   -> no answer; follow-ups paused until the day after the return date (default 7 days)
+bulk, self, quarantine -> recorded only
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sqa.agents.engage import EngageAgent, LeadView
+from sqa.agents.engines.base import ConversationState, Decision
+from sqa.consent import store as consent
+from sqa.db.models import Direction, Lead, LeadStatus, Message, Outbox, OutboxStatus, Priority, utcnow
+from sqa.mailbox.classify import Kind, Verdict
+from sqa.mailbox.classify.base import Flag
+from sqa.mailbox.compose import Draft, new_message_id, render, reply_subject, thread_references
+from sqa.mailbox.parse import InboundMessage
+from sqa.runtime import AgentRuntime
+
+log = logging.getLogger(__name__)
+
+CLOSED = frozenset({LeadStatus.HANDED_OVER, LeadStatus.DISQUALIFIED, LeadStatus.OPTED_OUT, LeadStatus.BOUNCED})
+SOFT_BOUNCE_WEIGHT = 0.5
+HARD_BOUNCE_WEIGHT = 1.0
+BOUNCE_WINDOW = timedelta(days=7)
+BOUNCE_ALERT_MIN_SENDS = 20
+
+
+@dataclass(slots=True)
+class BatchRows:
+    """Rows a batch inserts at the end, one executemany per table."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    def run(self, agent: AgentRuntime, lead_id: int | None, message_id: str | None, step: str, decision: str, **extra: Any) -> None:
+        self.runs.append(
+            {"agent_id": agent.id, "lead_id": lead_id, "message_id": message_id, "step": step, "decision": decision,
+             "detail": extra.get("detail"), "engine": extra.get("engine"), "model": extra.get("model"),
+             "tokens_in": extra.get("tokens_in"), "tokens_out": extra.get("tokens_out"),
+             "latency_ms": extra.get("latency_ms"), "created_at": utcnow()}
+        )
+
+
+@dataclass(slots=True)
+class Inbound:
+    """One classified message being handled in the batch transaction."""
+
+    session: AsyncSession
+    rows: BatchRows
+    agent: AgentRuntime
+    engage: EngageAgent
+    msg: InboundMessage
+    verdict: Verdict
+    lead: Lead | None
+    sent_today: dict[int, int]
+
+    def run(self, step: str, decision: str, **extra: Any) -> None:
+        self.rows.run(self.agent, self.lead.id if self.lead else None, self.msg.message_id, step, decision, **extra)
+
+
+Handler = Callable[[Inbound], Awaitable[None]]
+
+
+def _attention(lead: Lead, reason: str) -> None:
+    lead.attention = reason if not lead.attention else f"{lead.attention}; {reason}"[:2000]
+
+
+# -- human ---------------------------------------------------------------------
+
+
+async def on_human(x: Inbound) -> None:
+    agent, lead, msg = x.agent, x.lead, x.msg
+    if lead is None:
+        x.run("match", "unknown_sender", detail={"from": msg.from_addr, "action": "left for a human"})
+        return
+    if msg.from_addr != lead.email:
+        x.run("match", "other_sender", detail={"from": msg.from_addr, "action": "left for a human: not the lead's address"})
+        return
+    if lead.bounce_score:
+        lead.bounce_score, lead.bounce_scored_at = 0.0, None  # real mail from the address: it works
+    if LeadStatus(lead.status) in CLOSED:
+        x.run("engage", "no_reply", detail={"reason": f"lead is {lead.status}", "action": "left for a human"})
+        return
+    cap = agent.settings.max_replies_per_lead_per_day
+    if x.sent_today.get(lead.id, 0) >= cap:
+        x.run("engage", "capped", detail={"reason": f"{cap} replies to this lead in 24 h", "action": "left for a human"})
+        return
+    text = x.verdict.reply_text if x.verdict.reply_text is not None else msg.text
+    view = LeadView(lead.name, lead.company, lead.title, lead.language, ConversationState.from_json(lead.bant))
+    result = await x.engage.respond(agent.settings, view, text)
+    out = result.output
+    lead.bant = out.state.to_json()
+    lead.status = LeadStatus.HANDED_OVER if out.decision is Decision.HANDOFF else LeadStatus.QUALIFYING
+    lead.next_action_at = None
+    x.run("engage", out.decision.value, detail={"reason": out.reason}, engine=out.engine, model=out.model,
+          tokens_in=out.tokens_in, tokens_out=out.tokens_out, latency_ms=round(result.latency_ms, 3))
+    if result.body is not None:
+        queue_reply(x.rows, agent, msg, lead, result.body)
+        x.sent_today[lead.id] = x.sent_today.get(lead.id, 0) + 1
+
+
+def queue_reply(rows: BatchRows, agent: AgentRuntime, parent: InboundMessage, lead: Lead, body: str) -> None:
+    s = agent.settings
+    message_id = new_message_id(s.domain, lead.token)
+    references = thread_references(parent.message_id, parent.references, parent.in_reply_to)
+    subject = reply_subject(parent.subject)
+    raw = render(Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
+                       subject=subject, body=body, message_id=message_id, loop_marker=agent.loop_marker,
+                       in_reply_to=parent.message_id, references=references))
+    now = utcnow()
+    rows.messages.append(
+        {"message_id": message_id, "direction": Direction.OUT.value, "agent_id": agent.id, "lead_id": lead.id,
+         "kind": "reply", "from_addr": s.address, "to_addr": lead.email, "subject": subject,
+         "in_reply_to": parent.message_id, "references": references, "text": body, "created_at": now})
+    rows.outbox.append(
+        {"message_id": message_id, "agent_id": agent.id, "lead_id": lead.id, "reply_to_message_id": parent.message_id,
+         "to_addr": lead.email, "raw": raw, "priority": Priority.REPLY, "status": OutboxStatus.QUEUED.value,
+         "attempts": 0, "next_attempt_at": now, "deadline_at": now + timedelta(seconds=s.smtp.retry_deadline_s),
+         "created_at": now})
+    rows.run(agent, lead.id, parent.message_id, "outbox", "queued", detail={"message_id": message_id})
+
+
+# -- unsubscribe ---------------------------------------------------------------
+
+
+async def on_unsubscribe(x: Inbound) -> None:
+    """Honored at once; deterministic rules decided (never a model)."""
+    msg, verdict = x.msg, x.verdict
+    address = x.lead.email if x.lead is not None and msg.from_addr == x.lead.email else msg.from_addr
+    if not address:
+        x.run("consent", "no_address", detail={"reason": "opt-out without a readable sender address"})
+        return
+    via = Flag.VIA_ADDRESS in verdict.flags
+    await consent.record(x.session, address, agent_id=x.agent.id, scope=consent.Scope.ALL, action=consent.Action.OPT_OUT,
+                         source=consent.Source.MAILTO if via else consent.Source.REPLY,
+                         evidence={"message_id": msg.message_id, "rule": verdict.rule, "reason": verdict.reason,
+                                   "words": (verdict.reply_text or "")[:300]})
+    cancelled = await consent.cancel_queued(x.session, x.agent.id, x.lead.id if x.lead else None, address,
+                                            f"opt-out by {address}: {verdict.reason}")
+    lead = x.lead
+    if lead is not None:
+        lead.status = LeadStatus.OPTED_OUT
+        lead.next_action_at = None
+        if Flag.UNSURE in verdict.flags:
+            _attention(lead, f"opt-out honored but unclear, please check: {verdict.reason}")
+    x.run("consent", "opt_out", detail={"address": address, "scope": "all", "cancelled": cancelled,
+                                        "unsure": Flag.UNSURE in verdict.flags, "via": "address" if via else "words"})
+
+
+# -- bounce --------------------------------------------------------------------
+
+
+async def _bounced_lead(x: Inbound, recipient: str) -> Lead | None:
+    info = x.verdict.bounce
+    if x.lead is not None and x.lead.email == recipient:
+        return x.lead
+    if info is not None and info.original_message_id:
+        lead_id = await x.session.scalar(select(Message.lead_id).where(
+            Message.message_id == info.original_message_id, Message.agent_id == x.agent.id))
+        if lead_id is not None:
+            lead = await x.session.get(Lead, lead_id)
+            if lead is not None and lead.email == recipient:
+                return lead
+    return await x.session.scalar(select(Lead).where(Lead.agent_id == x.agent.id, Lead.email == recipient))
+
+
+async def on_bounce(x: Inbound) -> None:
+    info = x.verdict.bounce
+    if info is None or not info.recipients:
+        x.run("bounce", "unattributed", detail={"reason": x.verdict.reason, "action": "recorded; no recipient found"})
+        return
+    policy = Flag.POLICY in x.verdict.flags
+    for recipient in info.recipients:
+        lead = await _bounced_lead(x, recipient)
+        detail = {"recipient": recipient, "status": info.status, "permanent": info.permanent, "policy": policy}
+        if policy:
+            x.rows.run(x.agent, lead.id if lead else None, x.msg.message_id, "bounce", "policy",
+                       detail={**detail, "action": "recorded: a reputation/policy signal, not a bad address"})
+            continue
+        now = utcnow()
+        hard = info.permanent
+        if not hard and lead is not None:
+            if lead.bounce_scored_at is None or now - lead.bounce_scored_at >= timedelta(days=1):
+                lead.bounce_score = (lead.bounce_score or 0.0) + SOFT_BOUNCE_WEIGHT
+                lead.bounce_scored_at = now
+            hard = lead.bounce_score >= x.agent.settings.bounce_score_threshold
+            detail["score"] = lead.bounce_score
+        if not hard:
+            x.rows.run(x.agent, lead.id if lead else None, x.msg.message_id, "bounce", "soft", detail=detail)
+            continue
+        await consent.record(x.session, recipient, agent_id=x.agent.id, scope=consent.Scope.ALL,
+                             action=consent.Action.OPT_OUT, source=consent.Source.BOUNCE,
+                             evidence={"message_id": x.msg.message_id, "status": info.status, "reason": x.verdict.reason})
+        cancelled = await consent.cancel_queued(x.session, x.agent.id, lead.id if lead else None, recipient,
+                                                f"address bounced: {info.status or x.verdict.reason}")
+        if lead is not None:
+            lead.status = LeadStatus.BOUNCED
+            lead.next_action_at = None
+            lead.bounce_score = max(lead.bounce_score or 0.0, HARD_BOUNCE_WEIGHT)
+            _attention(lead, f"address bounced ({info.status or 'hard'}): back to the owner")
+        x.rows.run(x.agent, lead.id if lead else None, x.msg.message_id, "bounce", "hard",
+                   detail={**detail, "action": "suppressed for sending", "cancelled": cancelled})
+    await _bounce_rate_alert(x)
+
+
+async def _bounce_rate_alert(x: Inbound) -> None:
+    since = utcnow() - BOUNCE_WINDOW
+    sent = await x.session.scalar(select(func.count()).select_from(Outbox).where(
+        Outbox.agent_id == x.agent.id, Outbox.status == OutboxStatus.SENT, Outbox.sent_at >= since)) or 0
+    bounces = await x.session.scalar(select(func.count()).select_from(Message).where(
+        Message.agent_id == x.agent.id, Message.kind == Kind.BOUNCE.value, Message.created_at >= since)) or 0
+    bounces += sum(1 for m in x.rows.messages if m.get("kind") == Kind.BOUNCE.value)
+    share = x.agent.settings.bounce_alert_share
+    if sent >= BOUNCE_ALERT_MIN_SENDS and bounces / sent > share:
+        log.error("ALERT agent %s: %d bounces for %d sends in 7 days (%.1f %% > %.1f %%): check the lead list and "
+                  "the sending reputation", x.agent.name, bounces, sent, 100 * bounces / sent, 100 * share)
+        x.run("bounce", "rate_alert", detail={"bounces": bounces, "sent": sent, "threshold": share})
+
+
+# -- auto-reply ----------------------------------------------------------------
+
+
+async def on_auto_reply(x: Inbound) -> None:
+    """Never an answer, never counted as a reply: follow-ups wait until the lead is back."""
+    lead, verdict = x.lead, x.verdict
+    if lead is None or LeadStatus(lead.status) in CLOSED:
+        x.run("auto_reply", "recorded", detail={"return_date": _iso(verdict.return_date)})
+        return
+    if verdict.return_date is not None:
+        resume = datetime.combine(verdict.return_date + timedelta(days=1), time(0, 0), tzinfo=timezone.utc)
+    else:
+        base = x.msg.date or utcnow()
+        resume = base + timedelta(days=x.agent.settings.ooo_default_pause_days)
+    lead.next_action_at = resume
+    if LeadStatus(lead.status) not in (LeadStatus.NEW,):
+        lead.status = LeadStatus.PAUSED
+    if Flag.LEFT_COMPANY in verdict.flags:
+        _attention(lead, "the lead seems to have left the company: tell the owner")
+    x.run("auto_reply", "paused", detail={"return_date": _iso(verdict.return_date), "resume_at": resume.isoformat(),
+                                          "flags": sorted(f.value for f in verdict.flags)})
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def _recorded(x: Inbound) -> None:
+    return None
+
+
+HANDLERS: dict[Kind, Handler] = {
+    Kind.HUMAN: on_human,
+    Kind.UNSUBSCRIBE: on_unsubscribe,
+    Kind.BOUNCE: on_bounce,
+    Kind.AUTO_REPLY: on_auto_reply,
+    Kind.BULK: _recorded,
+    Kind.SELF: _recorded,
+    Kind.QUARANTINE: _recorded,
+}
