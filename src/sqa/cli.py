@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from sqa import classify_cli
 from sqa.config import ConfigError, Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="SQA Engage: a self-hosted Sales Qualification Agent.")
@@ -301,6 +302,11 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="print the summar
 
     setup_logging("WARNING")
     raise typer.Exit(_run(run_demo(json_out=json_out, console=out)))
+
+
+# -- classify ------------------------------------------------------------------
+
+app.command("classify")(classify_cli.classify)
 
 
 def main() -> None:
