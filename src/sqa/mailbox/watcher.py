@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from sqa.db.models import MailboxState, utcnow
-from sqa.mailbox.imap import ImapAuthError, ImapClient, ImapCommandError, ImapConnectionLost, ImapError, SelectInfo
+from sqa.mailbox.imap import ImapAuthError, ImapClient, ImapCommandError, ImapError, SelectInfo
 from sqa.mailbox.inbound import Fetched, InboundProcessor
 from sqa.mailbox.outbox import backoff
 from sqa.runtime import AgentRuntime
