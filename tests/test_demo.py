@@ -53,8 +53,8 @@ def test_demo_json_summary() -> None:
     # lead 1: five replies, five answers (four BANT questions and the closing) after the first mail
     assert leads[LEAD1] == {"email": LEAD1, "status": "handed_over",
                             "bant_known": ["need", "timeline", "budget", "authority"], "inbound": 5, "outbound": 6}
-    # lead 2: the out-of-office reply is recorded and gets no answer; nothing about the lead changes
-    assert leads[LEAD2] == {"email": LEAD2, "status": "contacted", "bant_known": [], "inbound": 1, "outbound": 1}
+    # lead 2: the out-of-office reply is recorded and gets no answer; follow-ups pause until the lead is back
+    assert leads[LEAD2] == {"email": LEAD2, "status": "paused", "bant_known": [], "inbound": 1, "outbound": 1}
     assert leads[LEAD3] == {"email": LEAD3, "status": "contacted", "bant_known": [], "inbound": 0, "outbound": 1}
     assert summary["inbound_by_kind"] == {"human": 5, "auto_reply": 1, "unknown_sender": 1}
     assert summary["replies_sent"] == 5
@@ -117,7 +117,7 @@ def test_demo_prints_each_step_as_it_happens() -> None:
         found = out.find(text, position)
         assert found >= 0, f"{text!r} missing or out of order in:\n{out}"
         position = found + len(text)
-    for email, status in ((LEAD1, "handed_over"), (LEAD2, "contacted"), (LEAD3, "contacted")):
+    for email, status in ((LEAD1, "handed_over"), (LEAD2, "paused"), (LEAD3, "contacted")):
         assert re.search(rf"{re.escape(email)}\s+{status}\s", out), out
     # step lines carry the seconds since the start
     assert re.search(r"^\s+\d+\.\d\ds  Dovecot started", out, re.MULTILINE), out

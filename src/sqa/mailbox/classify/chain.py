@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-from sqa.mailbox.classify.auto_submitted import AutoSubmitted
+from sqa.mailbox.classify.auto_reply import AutoReplyHeaders, AutoReplyText
 from sqa.mailbox.classify.base import Context, Facts, Kind, Rule, Verdict
+from sqa.mailbox.classify.bounce import Bounce
+from sqa.mailbox.classify.bulk import Bulk
 from sqa.mailbox.classify.machine_sender import MachineSender
 from sqa.mailbox.classify.self_loop import SelfLoop
-from sqa.mailbox.classify.unreadable import Unreadable
+from sqa.mailbox.classify.unreadable import NoSender, Unreadable
+from sqa.mailbox.classify.unsubscribe import UnsubscribeAddress, UnsubscribeWords
 from sqa.mailbox.parse import InboundMessage
 
-# Order matters: machines are recognised before anything may answer; bounces
-# before list and auto-reply rules (real bounces often carry List-Id,
-# Precedence: bulk or Auto-Submitted).
+# Order matters (STANDARDS.md): machines are recognised before anything may
+# answer; bounces before the list and auto-reply rules (real bounces often carry
+# List-Id, Precedence: bulk or Auto-Submitted) and before the From check (many
+# carry no usable From); mail to our unsubscribe address is an opt-out whatever
+# it says; header signals before text signals; opt-out words are read last, in
+# the new text only, once every machine has been ruled out. No rule = a person.
 CHAIN: tuple[Rule, ...] = (
     Unreadable(),
     SelfLoop(),
+    Bounce(),
+    NoSender(),
+    UnsubscribeAddress(),
+    AutoReplyHeaders(),
+    Bulk(),
     MachineSender(),
-    AutoSubmitted(),
+    AutoReplyText(),
+    UnsubscribeWords(),
 )
 
 REPLY_TEXT_KINDS = frozenset({Kind.HUMAN, Kind.UNSUBSCRIBE})

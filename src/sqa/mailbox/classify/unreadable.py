@@ -10,9 +10,18 @@ class Unreadable:
     description = "the message cannot be parsed"
 
     def check(self, facts: Facts) -> Hit | None:
-        msg, ctx = facts.msg, facts.ctx
-        if msg.unreadable:
-            return Hit(Kind.QUARANTINE, msg.unreadable)
-        if not msg.from_addr:
+        if facts.msg.unreadable:
+            return Hit(Kind.QUARANTINE, facts.msg.unreadable)
+        return None
+
+
+class NoSender:
+    """After the bounce rule: many real delivery reports carry no usable From."""
+
+    name = "no_sender"
+    description = "no readable From address"
+
+    def check(self, facts: Facts) -> Hit | None:
+        if not facts.msg.from_addr:
             return Hit(Kind.QUARANTINE, "no readable From address")
         return None
