@@ -252,6 +252,14 @@ def leads_contact(config: ConfigOpt = None, agent: Annotated[str | None, typer.O
     out.print(f"queued first mails for {len(queued)} lead(s)")
 
 
+def _deciding_rule(trail: list | None) -> str | None:
+    """The rule that decided a message's kind ("default" when none did: a person)."""
+    if not trail:
+        return None
+    hits = [t.get("rule") for t in trail if t.get("result") == "hit"]
+    return hits[0] if hits else "default"
+
+
 @lead_app.command("show")
 def lead_show(lead_id: int, config: ConfigOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Status, BANT, messages and agent runs of one lead."""
@@ -270,7 +278,8 @@ def lead_show(lead_id: int, config: ConfigOpt = None, json_out: Annotated[bool, 
             "id": lead.id, "email": lead.email, "name": lead.name, "company": lead.company, "status": lead.status,
             "bant": slots,
             "messages": [{"direction": m.direction, "kind": m.kind, "message_id": m.message_id, "subject": m.subject,
-                          "reason": m.reason, "at": m.created_at.isoformat()} for m in detail.messages],
+                          "reason": m.reason, "rule": _deciding_rule(m.rules), "rules": m.rules,
+                          "at": m.created_at.isoformat()} for m in detail.messages],
             "runs": [{"step": r.step, "decision": r.decision, "detail": r.detail, "engine": r.engine,
                       "latency_ms": r.latency_ms, "at": r.created_at.isoformat()} for r in detail.runs],
         }, default=str))
@@ -284,7 +293,8 @@ def lead_show(lead_id: int, config: ConfigOpt = None, json_out: Annotated[bool, 
     out.print(bant)
     msgs = Table("when", "dir", "kind", "subject", "why")
     for m in detail.messages:
-        msgs.add_row(m.created_at.strftime("%Y-%m-%d %H:%M:%S"), m.direction, m.kind, (m.subject or "")[:60], (m.reason or "")[:60])
+        why = f"{_deciding_rule(m.rules)}: {m.reason}" if m.reason else ""
+        msgs.add_row(m.created_at.strftime("%Y-%m-%d %H:%M:%S"), m.direction, m.kind, (m.subject or "")[:60], why[:80])
     out.print(msgs)
     runs = Table("when", "step", "decision", "detail")
     for r in detail.runs:

@@ -203,7 +203,9 @@ class InboundProcessor:
              "reason": verdict.reason, "rules": verdict.as_record(), "from_addr": msg.from_addr,
              "to_addr": msg.to_addrs[0] if msg.to_addrs else None, "subject": msg.subject[:1000],
              "in_reply_to": msg.in_reply_to, "references": " ".join(msg.references) or None,
-             "text": msg.text[:STORED_TEXT_CHARS] or None, "content_hash": msg.content_hash, "sent_at": msg.date,
+             # minimal text: what the person wrote (quotes stripped) when there is such a thing
+             "text": (verdict.reply_text if verdict.reply_text is not None else msg.text)[:STORED_TEXT_CHARS] or None,
+             "content_hash": msg.content_hash, "sent_at": msg.date,
              "created_at": utcnow()}
         )
         detail = {"rule": verdict.rule, "reason": verdict.reason}
