@@ -30,6 +30,8 @@ async def test_reply_gets_next_bant_question_in_thread(tmp_path, dovecot, smtp_s
     try:
         first = (await smtp_sink.wait_for(1))[0]
         assert first.rcpt_tos == [f"lee@{LEAD_DOMAIN}"]
+        first_body = message_from_bytes(first.raw).get_payload(decode=True).decode()
+        assert first_body.startswith("Hello Lee,") and first_body.count("Hello Lee,") == 1  # one greeting
         reply = reply_to(first, sender=f"Lee Lead <lee@{LEAD_DOMAIN}>", body="Sounds interesting, tell me more.",
                          message_id="<r1@lead.test>")
         await deliver(dovecot, agent.runtime.settings.address, reply)

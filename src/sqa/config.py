@@ -109,8 +109,8 @@ class SmtpSettings(Login):
 
 class Templates(_Strict):
     first_subject: str = "{company} and {agent_company}"
-    first_body: str = (
-        "Hello {first_name},\n\nI'm reaching out from {agent_company}. {value_proposition}\n\n"
+    first_body: str = (  # wrapped like every mail: greeting above, signature and footer below
+        "I'm reaching out from {agent_company}. {value_proposition}\n\n"
         "Would it be useful to compare notes on how your team handles this today?"
     )
     greeting: str = "Hello {first_name},"

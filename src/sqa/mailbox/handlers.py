@@ -90,11 +90,11 @@ async def on_human(x: Inbound) -> None:
     if msg.from_addr != lead.email:
         x.run("match", "other_sender", detail={"from": msg.from_addr, "action": "left for a human: not the lead's address"})
         return
-    if lead.bounce_score:
-        lead.bounce_score, lead.bounce_scored_at = 0.0, None  # real mail from the address: it works
     if LeadStatus(lead.status) in CLOSED:
         x.run("engage", "no_reply", detail={"reason": f"lead is {lead.status}", "action": "left for a human"})
         return
+    if lead.bounce_score:
+        lead.bounce_score, lead.bounce_scored_at = 0.0, None  # real mail from the address: it works
     cap = agent.settings.max_replies_per_lead_per_day
     if x.sent_today.get(lead.id, 0) >= cap:
         x.run("engage", "capped", detail={"reason": f"{cap} replies to this lead in 24 h", "action": "left for a human"})
@@ -186,6 +186,8 @@ async def on_bounce(x: Inbound) -> None:
     policy = Flag.POLICY in x.verdict.flags
     for recipient in info.recipients:
         lead = await _bounced_lead(x, recipient)
+        if x.lead is None and lead is not None:
+            x.lead = lead  # the bounce belongs to this lead's history
         detail = {"recipient": recipient, "status": info.status, "permanent": info.permanent, "policy": policy}
         if policy:
             x.rows.run(x.agent, lead.id if lead else None, x.msg.message_id, "bounce", "policy",

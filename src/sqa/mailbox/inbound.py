@@ -212,7 +212,11 @@ class InboundProcessor:
         if size is not None:
             detail["truncated"] = f"read {msg.size} of {size} bytes"
         rows.run(agent, lead_id, msg.message_id, "classify", verdict.kind.value, detail=detail)
-        await HANDLERS[verdict.kind](Inbound(session, rows, agent, self.engage, msg, verdict, lead, sent_today))
+        record, classified = rows.messages[-1], rows.runs[-1]
+        inbound = Inbound(session, rows, agent, self.engage, msg, verdict, lead, sent_today)
+        await HANDLERS[verdict.kind](inbound)
+        if lead is None and inbound.lead is not None:  # e.g. a bounce names its lead only in its report
+            record["lead_id"] = classified["lead_id"] = inbound.lead.id
 
     async def _advance_cursor(self, session: AsyncSession, mailbox: str, uidvalidity: int, last_uid: int) -> None:
         state = await session.scalar(
