@@ -606,3 +606,20 @@ async def test_lead_show_says_why_a_reply_was_an_opt_out(tmp_path, dovecot, smtp
     assert "remove me from your mailing list" in classified["detail"]["reason"]
     [honored] = [r for r in shown["runs"] if r["step"] == "consent"]
     assert honored["decision"] == "opt_out" and honored["detail"]["scope"] == "all"
+
+
+async def test_a_colleague_opting_out_in_the_thread_does_not_opt_out_the_lead(tmp_path, dovecot, smtp_sink, database_url):
+    """Never opt someone out for someone else: only the writer's address is suppressed."""
+    app, agent, lead_id, first = await _started(tmp_path, dovecot, smtp_sink, database_url)
+    colleague = f"pat@{LEAD_DOMAIN}"
+    try:
+        await deliver(dovecot, agent.runtime.settings.address,
+                      reply_to(first, sender=colleague, body="Please remove me from this list."))
+        await drain_once(app)
+        async with app.sessionmaker() as s:
+            lead = await s.get(Lead, lead_id)
+            blocked = await consent.suppressed(s, [LEAD, colleague], agent.runtime.id)
+        assert set(blocked) == {colleague}
+        assert lead.status == "contacted" and colleague in (lead.attention or "")
+    finally:
+        await app.close()

@@ -140,7 +140,7 @@ def queue_reply(rows: BatchRows, agent: AgentRuntime, parent: InboundMessage, le
 async def on_unsubscribe(x: Inbound) -> None:
     """Honored at once; deterministic rules decided (never a model)."""
     msg, verdict = x.msg, x.verdict
-    address = x.lead.email if x.lead is not None and msg.from_addr == x.lead.email else msg.from_addr
+    address = msg.from_addr
     if not address:
         x.run("consent", "no_address", detail={"reason": "opt-out without a readable sender address"})
         return
@@ -149,14 +149,16 @@ async def on_unsubscribe(x: Inbound) -> None:
                          source=consent.Source.MAILTO if via else consent.Source.REPLY,
                          evidence={"message_id": msg.message_id, "rule": verdict.rule, "reason": verdict.reason,
                                    "words": (verdict.reply_text or "")[:300]})
-    cancelled = await consent.cancel_queued(x.session, x.agent.id, x.lead.id if x.lead else None, address,
+    lead = x.lead if x.lead is not None and address == x.lead.email else None  # never opt out someone else
+    cancelled = await consent.cancel_queued(x.session, x.agent.id, lead.id if lead else None, address,
                                             f"opt-out by {address}: {verdict.reason}")
-    lead = x.lead
     if lead is not None:
         lead.status = LeadStatus.OPTED_OUT
         lead.next_action_at = None
         if Flag.UNSURE in verdict.flags:
             _attention(lead, f"opt-out honored but unclear, please check: {verdict.reason}")
+    elif x.lead is not None:  # someone else in the lead's thread asked to be removed: only their address
+        _attention(x.lead, f"{address} asked to be removed in this lead's thread; the lead itself did not opt out")
     x.run("consent", "opt_out", detail={"address": address, "scope": "all", "cancelled": cancelled,
                                         "unsure": Flag.UNSURE in verdict.flags, "via": "address" if via else "words"})
 
