@@ -133,9 +133,14 @@ def agent_config(name: str, dovecot: Any, sink: Any, **over: Any) -> dict[str, A
     return agent
 
 
+# Worker processes for parse + classify (daemon.analyze_workers); SQA_BENCH_ANALYZE_WORKERS=0 measures the
+# in-loop variant for comparison.
+ANALYZE_WORKERS = int(os.environ.get("SQA_BENCH_ANALYZE_WORKERS", "1"))
+
+
 def settings_dict(state_dir: Path, agents: list[dict[str, Any]], instance: str = "bench") -> dict[str, Any]:
-    return {"state_dir": str(state_dir), "daemon": {"instance": instance, "grace_s": 10, "hard_deadline_s": 20},
-            "agents": agents}
+    return {"state_dir": str(state_dir), "agents": agents,
+            "daemon": {"instance": instance, "grace_s": 10, "hard_deadline_s": 20, "analyze_workers": ANALYZE_WORKERS}}
 
 
 def write_config(path: Path, data: dict[str, Any]) -> Path:

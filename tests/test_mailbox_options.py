@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from sqa.daemon.app import build_app
 from sqa.daemon.supervisor import Supervisor, drain_once
-from sqa.db.models import AgentRun, Outbox
+from sqa.db.models import AgentRun, Lead, Message, Outbox
 from sqa.leads import LeadInput, add_lead, queue_first_mails
 from tests.support import LEAD_DOMAIN, agent_dict, deliver, make_settings, reply_to
 
@@ -83,5 +83,31 @@ async def test_oversized_message_is_read_only_up_to_the_limit(tmp_path, dovecot,
         async with app.sessionmaker() as s:
             runs = list(await s.scalars(select(AgentRun).where(AgentRun.lead_id == lead_id, AgentRun.step == "classify")))
         assert runs[-1].detail["truncated"].startswith("read 65536 of ")
+    finally:
+        await app.close()
+
+
+async def test_parsing_and_classifying_in_a_worker_process(tmp_path, dovecot, smtp_sink, database_url):
+    """daemon.analyze_workers = 1: same answers, same quarantine, the CPU work on another core."""
+    settings = make_settings(tmp_path, [agent_dict(dovecot, smtp_sink)], database_url=database_url,
+                             daemon={"instance": "test", "grace_s": 5, "hard_deadline_s": 10, "analyze_workers": 1})
+    app = await build_app(settings)
+    try:
+        assert app.analyzer is not None and app.analyzer.workers == 1
+        agent = app.agents[0]
+        lead_id = await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"wo@{LEAD_DOMAIN}", name="Wo"))
+        await queue_first_mails(app.sessionmaker, agent.runtime)
+        await drain_once(app)
+        first = (await smtp_sink.wait_for(1))[0]
+        address = agent.runtime.settings.address
+        await deliver(dovecot, address, b"\x00\x01\x02 not a mail at all")
+        await deliver(dovecot, address, reply_to(first, sender=f"wo@{LEAD_DOMAIN}", body="Tell me more, please."))
+        await drain_once(app)
+        answer = (await smtp_sink.wait_for(2))[1]
+        assert "What problem" in message_from_bytes(answer.raw).get_payload(decode=True).decode()
+        async with app.sessionmaker() as s:
+            kinds = sorted(m.kind for m in await s.scalars(select(Message).where(Message.direction == "in")))
+            lead = await s.get(Lead, lead_id)
+        assert kinds == ["human", "quarantine"] and lead.status == "qualifying"
     finally:
         await app.close()

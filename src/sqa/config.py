@@ -167,6 +167,7 @@ class MqttSettings(_Strict):
 
 class DaemonSettings(_Strict):
     instance: str = Field(default_factory=lambda: os.uname().nodename)
+    analyze_workers: int = Field(default=0, ge=0, le=16)  # processes that parse + classify; 0 = in the loop
     grace_s: float = Field(default=20.0, ge=0)
     hard_deadline_s: float = Field(default=30.0, gt=0)
 

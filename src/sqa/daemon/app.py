@@ -12,6 +12,7 @@ from sqa.agents.engines import make_engine
 from sqa.config import Settings
 from sqa.db import migrate
 from sqa.db.session import is_sqlite, make_engine as make_db_engine, make_sessionmaker
+from sqa.mailbox.analyze import Analyzer
 from sqa.mailbox.inbound import InboundProcessor
 from sqa.mailbox.journal import SendJournal
 from sqa.mailbox.sender import Sender
@@ -45,6 +46,7 @@ class App:
     sessionmaker: async_sessionmaker[AsyncSession]
     runtimes: list[AgentRuntime] = field(default_factory=list)
     agents: list[AgentServices] = field(default_factory=list)  # empty unless built with services
+    analyzer: Analyzer | None = None  # parse + classify, shared by the agents' watchers
 
     def runtime(self, name: str | None) -> AgentRuntime:
         """The named agent, or the only one; ValueError with the choices otherwise."""
@@ -62,6 +64,8 @@ class App:
     async def close(self) -> None:
         for a in self.agents:
             a.journal.close()
+        if self.analyzer is not None:
+            self.analyzer.close()
         await self.engine.dispose()
 
 
@@ -95,9 +99,10 @@ async def build_app(settings: Settings, *, services: bool = True) -> App:
     if not services:
         return app
     engage = EngageAgent(make_engine(settings.engine.kind))
+    app.analyzer = Analyzer(settings.daemon.analyze_workers)
     try:
         for runtime in runtimes:
-            app.agents.append(_services(settings, sessionmaker, runtime, engage))
+            app.agents.append(_services(settings, sessionmaker, runtime, engage, app.analyzer))
     except BaseException:
         await app.close()
         raise
@@ -105,13 +110,13 @@ async def build_app(settings: Settings, *, services: bool = True) -> App:
 
 
 def _services(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], runtime: AgentRuntime,
-              engage: EngageAgent) -> AgentServices:
+              engage: EngageAgent, analyzer: Analyzer) -> AgentServices:
     journal = SendJournal(settings.state_dir / "journal" / f"{runtime.name}.outbox")
     save = wants_sent_copy(runtime.settings)
     sender = Sender(sessionmaker, runtime, journal, instance=settings.daemon.instance, save_sent=save)
     copier = SentCopier(sessionmaker, runtime) if save else None
     if copier is not None:
         sender.on_sent = copier.wake
-    processor = InboundProcessor(sessionmaker, runtime, engage)
+    processor = InboundProcessor(sessionmaker, runtime, engage, analyzer)
     watcher = Watcher(sessionmaker, runtime, processor, on_batch=sender.wake)
     return AgentServices(runtime, watcher, sender, copier, journal)

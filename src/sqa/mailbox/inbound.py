@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sqa.agents.engage import EngageAgent
 from sqa.db.models import AgentRun, Direction, Lead, MailboxState, Message, Outbox, OutboxStatus, Priority, utcnow
-from sqa.mailbox.classify import Kind, Verdict, classify
+from sqa.mailbox.analyze import Analyzer
+from sqa.mailbox.classify import Kind, Verdict
 from sqa.mailbox.compose import token_from_message_id
 from sqa.mailbox.handlers import HANDLERS, BatchRows, Inbound
 from sqa.mailbox.parse import InboundMessage, parse
@@ -53,32 +54,34 @@ def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class InboundProcessor:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], agent: AgentRuntime, engage: EngageAgent) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], agent: AgentRuntime, engage: EngageAgent,
+                 analyzer: Analyzer | None = None) -> None:
         self.sessionmaker = sessionmaker
         self.agent = agent
         self.engage = engage
+        self.analyzer = analyzer or Analyzer()
         self.ctx = agent.classify_context()
 
     async def process(self, mailbox: str, uidvalidity: int, batch: Sequence[Fetched], upto_uid: int) -> BatchOutcome:
         """Handle ``batch`` and move the cursor to ``upto_uid`` in the same transaction."""
         outcome = BatchOutcome(last_uid=max([upto_uid, *(f.uid for f in batch)]))
         started = time.perf_counter()
-        parsed = [(f.uid, parse(f.raw)) for f in batch]
+        # parse + classify before the transaction (pure CPU; in worker processes when configured)
+        analyzed = await self.analyzer.run([f.raw for f in batch], self.ctx)
         sizes = {f.uid: f.size for f in batch if f.size is not None}
         rows = BatchRows()
         async with self.sessionmaker() as session, session.begin():
-            known = await self._known_ids(session, [m.message_id for _, m in parsed])
-            fresh: list[tuple[int, InboundMessage]] = []
-            for uid, msg in parsed:
+            known = await self._known_ids(session, [m.message_id for m, _ in analyzed])
+            fresh: list[tuple[int, InboundMessage, Verdict]] = []
+            for f, (msg, verdict) in zip(batch, analyzed):
                 if msg.message_id in known:
-                    outcome.duplicates.append(uid)
+                    outcome.duplicates.append(f.uid)
                     continue
                 known.add(msg.message_id)
-                fresh.append((uid, msg))
-            leads = await self._match(session, [m for _, m in fresh])
+                fresh.append((f.uid, msg, verdict))
+            leads = await self._match(session, [m for _, m, _ in fresh])
             sent_today = await self._replies_today(session, {lead.id for lead in leads.values()})
-            for uid, msg in fresh:
-                verdict = classify(msg, self.ctx)
+            for uid, msg, verdict in fresh:
                 lead = leads.get(msg.message_id)
                 await self._handle(session, rows, msg, uid, sizes.get(uid), mailbox, uidvalidity, verdict, lead, sent_today)
                 (outcome.quarantined if verdict.kind is Kind.QUARANTINE else outcome.handled).append(uid)
