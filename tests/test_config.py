@@ -176,3 +176,16 @@ async def test_config_check_reports_a_config_error_with_exit_78(tmp_path) -> Non
     code, out, err = await _sqa("config", "check", "--config", str(config), cwd=tmp_path)
     assert code == 78
     assert "agents[0].imap.port" in err
+
+
+def test_the_example_configuration_is_valid(tmp_path) -> None:
+    """examples/sqa.toml is what operators copy: it must load as it is (secrets from credentials)."""
+    from pathlib import Path
+
+    from sqa.config import load_settings
+
+    (tmp_path / "imap-password").write_text("secret\n")
+    (tmp_path / "smtp-password").write_text("secret\n")
+    example = Path(__file__).resolve().parent.parent / "examples" / "sqa.toml"
+    settings = load_settings(example, environ={"CREDENTIALS_DIRECTORY": str(tmp_path)})
+    assert settings.agents[0].imap.secret() == "secret" and settings.agents[0].smtp.port == 465
