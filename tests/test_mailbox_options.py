@@ -111,3 +111,25 @@ async def test_parsing_and_classifying_in_a_worker_process(tmp_path, dovecot, sm
         assert kinds == ["human", "quarantine"] and lead.status == "qualifying"
     finally:
         await app.close()
+
+
+async def test_a_dead_analysis_worker_is_not_the_mails_fault(tmp_path):
+    """A worker killed mid-batch: the batch is analysed in the loop instead, nothing is quarantined."""
+    import os
+    import signal
+
+    from sqa.mailbox.analyze import Analyzer
+    from tests.corpus_eval import CORPUS, CTX, labels
+
+    raws = [(CORPUS / "messages" / c["file"]).read_bytes() for c in labels()[:20]]
+    analyzer = Analyzer(1)
+    try:
+        first = await analyzer.run(raws, CTX)
+        for pid in list(analyzer._pool._processes):  # the OOM killer, say
+            os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.2)
+        again = await analyzer.run(raws, CTX)
+        assert [v.kind for _, v in again] == [v.kind for _, v in first]
+        assert [v.kind for _, v in await analyzer.run(raws, CTX)] == [v.kind for _, v in first]  # fresh workers
+    finally:
+        analyzer.close()

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from sqa.mailbox.classify import Context, Verdict, classify
 from sqa.mailbox.parse import InboundMessage, parse
+
+log = logging.getLogger(__name__)
 
 
 def analyze(raws: list[bytes], ctx: Context) -> list[tuple[InboundMessage, Verdict]]:
@@ -37,7 +41,15 @@ class Analyzer:
     async def run(self, raws: list[bytes], ctx: Context) -> list[tuple[InboundMessage, Verdict]]:
         if self._pool is None or not raws:
             return analyze(raws, ctx)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, analyze, raws, ctx)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, analyze, raws, ctx)
+        except BrokenProcessPool:
+            # a worker died (OOM killer, a signal): not the mail's fault, so never a quarantine; analyse here
+            # this time and start fresh workers for the next batch
+            log.warning("analysis worker died; analysing this batch in the event loop and restarting workers")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+            return analyze(raws, ctx)
 
     def close(self) -> None:
         if self._pool is not None:
