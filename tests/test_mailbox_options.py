@@ -33,6 +33,22 @@ async def test_sent_copy_saved_once_in_special_use_sent(tmp_path, dovecot, smtp_
         await app.close()
 
 
+async def test_every_pending_sent_copy_is_saved_in_one_drain(tmp_path, dovecot, smtp_sink, database_url):
+    agent_cfg = agent_dict(dovecot, smtp_sink, smtp={"save_sent": "always"})
+    app = await build_app(make_settings(tmp_path, [agent_cfg], database_url=database_url))
+    try:
+        agent = app.agents[0]
+        agent.copier.batch = 2  # more pending copies than one batch
+        for i in range(5):
+            await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"c{i}@{LEAD_DOMAIN}", name=f"C{i}"))
+        await queue_first_mails(app.sessionmaker, agent.runtime)
+        await drain_once(app)
+        await smtp_sink.wait_for(5)
+        assert len(await dovecot.list_messages(agent_cfg["address"], "Sent")) == 5
+    finally:
+        await app.close()
+
+
 async def test_save_sent_never_leaves_sent_folder_empty(tmp_path, dovecot, smtp_sink, database_url):
     agent_cfg = agent_dict(dovecot, smtp_sink, smtp={"save_sent": "never"})
     app = await build_app(make_settings(tmp_path, [agent_cfg], database_url=database_url))

@@ -27,7 +27,7 @@ class EngageResult:
     latency_ms: float
 
 
-def first_name(name: str | None, email: str | None = None) -> str:
+def first_name(name: str | None) -> str:
     if name and name.strip():
         return name.strip().split()[0]
     return "there"

@@ -56,27 +56,37 @@ class SentCopier:
                 pass
             self._wake.clear()
 
-    async def copy_pending(self) -> int:
+    async def _pending(self) -> list:
         async with self.sessionmaker() as session:
-            rows = (await session.execute(
+            return list((await session.execute(
                 select(Outbox.id, Outbox.raw).where(
                     Outbox.agent_id == self.agent.id, Outbox.status == OutboxStatus.SENT, Outbox.sent_copy == "pending"
                 ).order_by(Outbox.id).limit(self.batch)
-            )).all()
+            )).all())
+
+    async def copy_pending(self) -> int:
+        """Copy every pending sent mail, a batch at a time, over one IMAP connection."""
+        rows = await self._pending()
         if not rows:
             return 0
         client = ImapClient(self.agent.settings.imap)
-        saved: list[int] = []
+        total = 0
         try:
             await client.connect()
             if self._folder is None:
                 self._folder = await client.special_use_folder("\\Sent") or "Sent"
-            for oid, raw in rows:
-                await client.append(raw, self._folder)
-                saved.append(oid)
+            while rows:
+                saved: list[int] = []
+                try:
+                    for oid, raw in rows:
+                        await client.append(raw, self._folder)
+                        saved.append(oid)
+                finally:
+                    if saved:
+                        async with self.sessionmaker() as session, session.begin():
+                            await session.execute(update(Outbox), [{"id": oid, "sent_copy": "saved"} for oid in saved])
+                total += len(saved)
+                rows = await self._pending()
         finally:
-            if saved:
-                async with self.sessionmaker() as session, session.begin():
-                    await session.execute(update(Outbox), [{"id": oid, "sent_copy": "saved"} for oid in saved])
             await client.logout()
-        return len(saved)
+        return total
