@@ -141,7 +141,7 @@ async def _runs(app, step=None):
 
 async def _consent_events(app):
     async with app.sessionmaker() as s:
-        return list(await s.scalars(select(ConsentEvent).order_by(ConsentEvent.id)))
+        return await consent.export(s)  # the log with plain addresses, oldest first
 
 
 async def _suppressed(app, runtime, address):

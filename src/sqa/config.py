@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -126,6 +127,18 @@ class Templates(_Strict):
     footer: str = "This message was written by an AI assistant on behalf of {agent_company}."
 
 
+class DkimSettings(_Strict):
+    selector: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    domain: str | None = None  # d=; default: the agent's domain
+    private_key: SecretStr | None = None  # PEM; better: private_key_credential
+    private_key_credential: str | None = None
+
+    def key(self) -> bytes:
+        if self.private_key is None:
+            raise ConfigError("dkim: no private key")
+        return self.private_key.get_secret_value().encode("ascii")
+
+
 class AgentSettings(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     address: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -133,6 +146,8 @@ class AgentSettings(_Strict):
     company: str = "Example Inc."
     value_proposition: str = ""
     seller: str = "a colleague"
+    postal_address: str = ""  # CAN-SPAM: the sender's physical postal address, in every mail's footer
+    dkim: DkimSettings | None = None  # sign outgoing mail (h= covers both List-Unsubscribe headers)
     mode: Mode = Mode.RESEARCH_ENGAGE
     imap: ImapSettings
     smtp: SmtpSettings
@@ -157,7 +172,45 @@ class EngineSettings(_Strict):
 
 
 class WebSettings(_Strict):
-    bind: str = "127.0.0.1:8080"
+    enabled: bool = True  # the daemon serves the unsubscribe pages (and later the API) on `bind`
+    bind: str = Field(default="127.0.0.1:8080", pattern=r"^(\[[0-9a-fA-F:]+\]|[^:\s]+):[0-9]{1,5}$")
+    trusted_proxies: list[str] = Field(default_factory=list)  # CIDRs whose X-Forwarded-For is believed
+    rate_limit_per_minute: int = Field(default=30, ge=1)  # per client address, unsubscribe routes
+
+    @property
+    def host(self) -> str:
+        return self.bind.rsplit(":", 1)[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.bind.rsplit(":", 1)[1])
+
+
+class OldTokenKey(_Strict):
+    key: SecretStr | None = None
+    key_credential: str | None = None
+    verify_until: datetime  # tokens signed with it verify until then (rotation); naive = UTC
+
+    @model_validator(mode="after")
+    def _has_key(self) -> OldTokenKey:
+        if self.key is None and self.key_credential is None:
+            raise ValueError("an old key needs key or key_credential")
+        return self
+
+
+class ConsentSettings(_Strict):
+    public_base_url: str = Field(default="http://127.0.0.1:8080", pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    token_key: SecretStr | None = None  # HMAC key for unsubscribe tokens; better: token_key_credential
+    token_key_credential: str | None = None  # default when neither is set: <state_dir>/keys/token.key, made at start
+    old_keys: list[OldTokenKey] = Field(default_factory=list)
+    token_max_age_days: int = Field(default=730, ge=30)  # CAN-SPAM: an opt-out must work >= 30 days
+    link_scope: Literal["all", "agent"] = "all"  # what a link or mailto opt-out stops: every agent's mail or this one's
+
+    @model_validator(mode="after")
+    def _key_length(self) -> ConsentSettings:
+        if self.token_key is not None and len(self.token_key.get_secret_value()) < 16:
+            raise ValueError("token_key must be at least 16 characters")
+        return self
 
 
 class MqttSettings(_Strict):
@@ -182,6 +235,7 @@ class Settings(BaseSettings):
     agents: list[AgentSettings] = Field(default_factory=list)
     engine: EngineSettings = EngineSettings()
     web: WebSettings = WebSettings()
+    consent: ConsentSettings = ConsentSettings()
     mqtt: MqttSettings | None = None
     daemon: DaemonSettings = DaemonSettings()
 
@@ -229,25 +283,35 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
+def _read_credential(where: str, name: str, cred_dir: str | None) -> str:
+    if not cred_dir:
+        raise ConfigError(f"{where} = {name!r} but $CREDENTIALS_DIRECTORY is not set")
+    path = Path(cred_dir) / name
+    try:
+        return path.read_text().rstrip("\n")
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read credential {path}: {exc.strerror}") from None
+
+
+def _fill(section: Any, credential_key: str, value_key: str, where: str, cred_dir: str | None) -> None:
+    if isinstance(section, dict) and section.get(credential_key):
+        section[value_key] = _read_credential(f"{where}.{credential_key}", section[credential_key], cred_dir)
+
+
 def _resolve_credentials(data: dict[str, Any], environ: Mapping[str, str]) -> None:
-    """Fill ``password`` from ``$CREDENTIALS_DIRECTORY/<password_credential>``."""
+    """Fill secrets from ``$CREDENTIALS_DIRECTORY/<name>`` (``*_credential`` keys)."""
     cred_dir = environ.get("CREDENTIALS_DIRECTORY")
     for index, agent in enumerate(data.get("agents") or []):
         if not isinstance(agent, dict):
             continue
         for section in ("imap", "smtp"):
-            login = agent.get(section)
-            if not isinstance(login, dict) or not login.get("password_credential"):
-                continue
-            name = login["password_credential"]
-            where = f"agents[{index}].{section}.password_credential"
-            if not cred_dir:
-                raise ConfigError(f"{where} = {name!r} but $CREDENTIALS_DIRECTORY is not set")
-            path = Path(cred_dir) / name
-            try:
-                login["password"] = path.read_text().rstrip("\n")
-            except OSError as exc:
-                raise ConfigError(f"{where}: cannot read credential {path}: {exc.strerror}") from None
+            _fill(agent.get(section), "password_credential", "password", f"agents[{index}].{section}", cred_dir)
+        _fill(agent.get("dkim"), "private_key_credential", "private_key", f"agents[{index}].dkim", cred_dir)
+    consent = data.get("consent")
+    _fill(consent, "token_key_credential", "token_key", "consent", cred_dir)
+    if isinstance(consent, dict):
+        for index, old in enumerate(consent.get("old_keys") or []):
+            _fill(old, "key_credential", "key", f"consent.old_keys[{index}]", cred_dir)
 
 
 def _format_validation_error(exc: ValidationError) -> str:

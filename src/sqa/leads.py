@@ -163,7 +163,8 @@ async def queue_first_mails(sessionmaker: async_sessionmaker[AsyncSession], agen
             body = wrap_body(s, view, fill(s.templates.first_body, s, view))
             message_id = new_message_id(s.domain, lead.token)
             raw = render(Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
-                               subject=subject, body=body, message_id=message_id, loop_marker=agent.loop_marker))
+                               subject=subject, body=body, message_id=message_id, loop_marker=agent.loop_marker,
+                               unsubscribe=agent.unsubscribe(lead.id)))
             session.add(Message(message_id=message_id, direction=Direction.OUT, agent_id=agent.id, lead_id=lead.id,
                                 kind="first", from_addr=s.address, to_addr=lead.email, subject=subject, text=body))
             session.add(Outbox(message_id=message_id, agent_id=agent.id, lead_id=lead.id, to_addr=lead.email, raw=raw,

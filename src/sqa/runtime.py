@@ -7,15 +7,21 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from sqa.config import AgentSettings
+from sqa.config import AgentSettings, Settings
+from sqa.consent.signer import make_signer
+from sqa.consent.tokens import Claims, TokenError, TokenSigner
 from sqa.db.models import Agent
 from sqa.mailbox.classify import Context
+from sqa.mailbox.compose import Unsubscribe
 
 
 @dataclass(frozen=True, slots=True)
 class AgentRuntime:
     settings: AgentSettings
     id: int
+    signer: TokenSigner
+    public_base_url: str  # where the /u/TOKEN links point
+    link_scope: str = "all"  # what a link or mailto opt-out stops (consent.link_scope)
 
     @property
     def name(self) -> str:
@@ -37,27 +43,51 @@ class AgentRuntime:
         return f"{local}+unsubscribe@{domain}"
 
     def plus_token(self, address: str) -> str | None:
-        """The lead token of ``agent+TOKEN@domain``, else None."""
+        """The lead token of ``agent+TOKEN@domain``, else None (the unsubscribe addresses are not lead tokens)."""
         local, _, domain = address.lower().rpartition("@")
         base = self.settings.address.lower().split("@", 1)[0]
         if domain != self.settings.domain or not local.startswith(base + "+"):
             return None
         token = local[len(base) + 1 :]
-        return token if token and token != "unsubscribe" else None
+        if not token or token == "unsubscribe" or token.startswith("unsubscribe-"):
+            return None
+        return token
+
+    def unsubscribe(self, lead_id: int) -> Unsubscribe:
+        """The links of one lead's mail: https://…/u/TOKEN and agent+unsubscribe-TOKEN@domain."""
+        token = self.signer.sign(self.id, lead_id)
+        local, domain = self.settings.address.lower().split("@", 1)
+        return Unsubscribe(url=f"{self.public_base_url.rstrip('/')}/u/{token}",
+                           mailto=f"{local}+unsubscribe-{token}@{domain}",
+                           postal_address=self.settings.postal_address)
+
+    def unsubscribe_claims(self, address: str) -> Claims | None:
+        """The verified token of ``agent+unsubscribe-TOKEN@domain`` when it names this agent, else None."""
+        local, _, domain = address.lower().rpartition("@")
+        prefix = self.unsubscribe_address.split("@", 1)[0] + "-"
+        if domain != self.settings.domain or not local.startswith(prefix):
+            return None
+        try:
+            claims = self.signer.verify(local[len(prefix):])
+        except TokenError:
+            return None
+        return claims if claims.agent_id == self.id else None
 
 
-async def ensure_agents(sessionmaker: async_sessionmaker[AsyncSession], agents: list[AgentSettings]) -> list[AgentRuntime]:
-    """Create or update the agents' rows; return them with their ids."""
+async def ensure_agents(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> list[AgentRuntime]:
+    """Create or update the agents' rows; return them with their ids and the token signer."""
+    agents = settings.agents
+    signer = make_signer(settings)
     out: list[AgentRuntime] = []
     async with sessionmaker() as session, session.begin():
         rows = {a.name: a for a in await session.scalars(select(Agent).where(Agent.name.in_([s.name for s in agents])))}
-        for settings in agents:
-            row = rows.get(settings.name)
+        for agent in agents:
+            row = rows.get(agent.name)
             if row is None:
-                row = Agent(name=settings.name, address=settings.address, display_name=settings.display_name, mode=settings.mode.value)
+                row = Agent(name=agent.name, address=agent.address, display_name=agent.display_name, mode=agent.mode.value)
                 session.add(row)
             else:
-                row.address, row.display_name, row.mode = settings.address, settings.display_name, settings.mode.value
+                row.address, row.display_name, row.mode = agent.address, agent.display_name, agent.mode.value
             await session.flush()
-            out.append(AgentRuntime(settings, row.id))
+            out.append(AgentRuntime(agent, row.id, signer, settings.consent.public_base_url, settings.consent.link_scope))
     return out

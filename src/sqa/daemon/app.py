@@ -91,7 +91,7 @@ async def build_app(settings: Settings, *, services: bool = True) -> App:
     try:
         await prepare_database(settings, engine)
         sessionmaker = make_sessionmaker(engine)
-        runtimes = await ensure_agents(sessionmaker, settings.agents)
+        runtimes = await ensure_agents(sessionmaker, settings)
     except BaseException:
         await engine.dispose()
         raise

@@ -212,12 +212,16 @@ class AgentRun(Base):
 
 
 class ConsentEvent(Base):
-    """Append-only opt-out / opt-in log."""
+    """Append-only opt-out / opt-in log, keyed by a hash of the address.
+
+    The plain address lives only in consent_addresses, which an erasure may
+    delete; these rows are never updated or deleted.
+    """
 
     __tablename__ = "consent_events"
-    __table_args__ = (Index("ix_consent_address", "address", "created_at"),)
+    __table_args__ = (Index("ix_consent_hash", "address_hash", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    address: Mapped[str] = mapped_column(String(320))
+    address_hash: Mapped[str] = mapped_column(String(64))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     scope: Mapped[str] = mapped_column(String(16))  # agent | all
     action: Mapped[str] = mapped_column(String(16))  # opt_out | opt_in
@@ -225,6 +229,14 @@ class ConsentEvent(Base):
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     actor: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsentAddress(Base):
+    """address_hash -> address, for showing the log to people; deleted by an erasure."""
+
+    __tablename__ = "consent_addresses"
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(320))
 
 
 class MailboxState(Base):

@@ -68,6 +68,30 @@ def _header(value: str) -> str | Header:
 
 
 @dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    """One recipient's opt-out links (RFC 2369 / RFC 8058) and the sender's postal address (CAN-SPAM)."""
+
+    url: str  # https://…/u/TOKEN: one-click POST target and the confirm page
+    mailto: str  # agent+unsubscribe-TOKEN@domain
+    postal_address: str = ""
+
+    def headers(self) -> list[tuple[str, str]]:
+        return [("List-Unsubscribe", f"<{self.url}>, <mailto:{self.mailto}?subject=unsubscribe>"),
+                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+
+    def footer(self) -> str:
+        """Below the body, in every mail to a lead: no template or model can leave it out."""
+        lines = [FOOTER_UNSUBSCRIBE.format(url=self.url)]
+        if self.postal_address.strip():
+            lines.append(" ".join(self.postal_address.split()))
+        return "\n".join(lines)
+
+
+# The classifier reads this line in quoted replies as our footer, not as an opt-out (classify/unsubscribe.py).
+FOOTER_UNSUBSCRIBE = "To stop receiving these emails, unsubscribe: {url}"
+
+
+@dataclass(frozen=True, slots=True)
 class Draft:
     """Everything needed to render one outgoing mail."""
 
@@ -82,6 +106,13 @@ class Draft:
     in_reply_to: str | None = None
     references: str | None = None
     date: datetime | None = None
+    unsubscribe: Unsubscribe | None = None  # every mail to a lead has one; None only for mail to sellers
+
+    def full_body(self) -> str:
+        if self.unsubscribe is None:
+            return self.body
+        body = self.body if self.body.endswith("\n") or not self.body else self.body + "\n"
+        return f"{body}\n{self.unsubscribe.footer()}\n"
 
 
 # A header line the compat32 generator writes unchanged: printable ASCII, single spaces, no
@@ -107,7 +138,8 @@ def render(draft: Draft) -> bytes:
     folding, which made composing ~10x dearer (PERFORMANCE.md).
     """
     head = b"".join(_header_line(k, v) for k, v in (*_MIME_HEADERS, *_headers(draft)))
-    body = quoprimime.body_encode(draft.body.encode("utf-8").decode("latin-1")) if draft.body else ""
+    text = draft.full_body()
+    body = quoprimime.body_encode(text.encode("utf-8").decode("latin-1")) if text else ""
     return head + b"\n" + body.encode("ascii")
 
 
@@ -127,6 +159,8 @@ def _headers(draft: Draft) -> list[tuple[str, str | Header]]:
         out.append(("In-Reply-To", draft.in_reply_to))
     if draft.references:
         out.append(("References", draft.references))
+    if draft.unsubscribe is not None:
+        out.extend((k, clean_header(v)) for k, v in draft.unsubscribe.headers())
     out.append((LOOP_HEADER, draft.loop_marker))
     return out
 

@@ -287,12 +287,23 @@ class UnsubscribeAddress:
         ours = facts.ctx.unsubscribe_addresses
         if not ours:
             return None
-        lowered = {a.lower() for a in ours}
         for addr in facts.msg.to_addrs:
-            if addr.lower() in lowered:
+            if _is_unsubscribe_address(addr.lower(), ours):
                 return Hit(Kind.UNSUBSCRIBE, f"sent to our unsubscribe address {addr}",
                            frozenset({Flag.VIA_ADDRESS}))
         return None
+
+
+def _is_unsubscribe_address(addr: str, ours: frozenset[str]) -> bool:
+    """agent+unsubscribe@domain, or agent+unsubscribe-TOKEN@domain (the List-Unsubscribe mailto)."""
+    if addr in ours:
+        return True
+    local, _, domain = addr.rpartition("@")
+    for own in ours:
+        own_local, _, own_domain = own.lower().rpartition("@")
+        if domain == own_domain and local.startswith(own_local + "-") and len(local) > len(own_local) + 1:
+            return True
+    return False
 
 
 class UnsubscribeWords:
