@@ -120,7 +120,7 @@ def queue_reply(rows: BatchRows, agent: AgentRuntime, parent: InboundMessage, le
     subject = reply_subject(parent.subject)
     raw = render(Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
                        subject=subject, body=body, message_id=message_id, loop_marker=agent.loop_marker,
-                       in_reply_to=parent.message_id, references=references))
+                       in_reply_to=parent.message_id, references=references, unsubscribe=agent.unsubscribe(lead.id)))
     now = utcnow()
     rows.messages.append(
         {"message_id": message_id, "direction": Direction.OUT.value, "agent_id": agent.id, "lead_id": lead.id,
@@ -138,29 +138,46 @@ def queue_reply(rows: BatchRows, agent: AgentRuntime, parent: InboundMessage, le
 
 
 async def on_unsubscribe(x: Inbound) -> None:
-    """Honored at once; deterministic rules decided (never a model)."""
+    """Honored at once; deterministic rules decided (never a model).
+
+    Mail to agent+unsubscribe-TOKEN@domain opts out the lead the token names
+    (whoever forwarded it); otherwise the writer's own address, never the
+    lead's when someone else in its thread asked.
+    """
     msg, verdict = x.msg, x.verdict
-    address = msg.from_addr
+    via = Flag.VIA_ADDRESS in verdict.flags
+    token_lead = await _token_lead(x) if via else None
+    address = token_lead.email if token_lead is not None else msg.from_addr
     if not address:
         x.run("consent", "no_address", detail={"reason": "opt-out without a readable sender address"})
         return
-    via = Flag.VIA_ADDRESS in verdict.flags
-    await consent.record(x.session, address, agent_id=x.agent.id, scope=consent.Scope.ALL, action=consent.Action.OPT_OUT,
-                         source=consent.Source.MAILTO if via else consent.Source.REPLY,
-                         evidence={"message_id": msg.message_id, "rule": verdict.rule, "reason": verdict.reason,
-                                   "words": (verdict.reply_text or "")[:300]})
-    lead = x.lead if x.lead is not None and address == x.lead.email else None  # never opt out someone else
-    cancelled = await consent.cancel_queued(x.session, x.agent.id, lead.id if lead else None, address,
-                                            f"opt-out by {address}: {verdict.reason}")
+    scope = consent.Scope(x.agent.link_scope) if via else consent.Scope.ALL
+    change = await consent.opt_out(
+        x.session, address, agent_id=x.agent.id, scope=scope, source=consent.Source.MAILTO if via else consent.Source.REPLY,
+        evidence={"message_id": msg.message_id, "rule": verdict.rule, "reason": verdict.reason,
+                  "words": (verdict.reply_text or "")[:300], "token": token_lead is not None},
+        force_event=True)
+    lead = token_lead or (x.lead if x.lead is not None and address == x.lead.email else None)
     if lead is not None:
-        lead.status = LeadStatus.OPTED_OUT
+        lead.status = LeadStatus.OPTED_OUT  # the ORM object of this batch: keep it in step with the UPDATE
         lead.next_action_at = None
         if Flag.UNSURE in verdict.flags:
             _attention(lead, f"opt-out honored but unclear, please check: {verdict.reason}")
     elif x.lead is not None:  # someone else in the lead's thread asked to be removed: only their address
         _attention(x.lead, f"{address} asked to be removed in this lead's thread; the lead itself did not opt out")
-    x.run("consent", "opt_out", detail={"address": address, "scope": "all", "cancelled": cancelled,
+    x.run("consent", "opt_out", detail={"address": address, "scope": scope.value, "cancelled": change.cancelled,
                                         "unsure": Flag.UNSURE in verdict.flags, "via": "address" if via else "words"})
+
+
+async def _token_lead(x: Inbound) -> Lead | None:
+    """The lead named by a valid token in the unsubscribe address this mail went to."""
+    for addr in x.msg.to_addrs:
+        claims = x.agent.unsubscribe_claims(addr)
+        if claims is not None:
+            if x.lead is not None and x.lead.id == claims.lead_id:
+                return x.lead
+            return await x.session.get(Lead, claims.lead_id)
+    return None
 
 
 # -- bounce --------------------------------------------------------------------
