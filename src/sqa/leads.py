@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqa.agents.engage import LeadView, fill, wrap_body
 from sqa.agents.engines.base import ConversationState
 from sqa.db.models import AgentRun, Direction, Lead, LeadStatus, Message, Outbox, OutboxStatus, Priority, utcnow
-from sqa.mailbox.compose import Draft, new_message_id, render
+from sqa.mailbox.compose import Draft, new_message_id
 from sqa.runtime import AgentRuntime
 
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
@@ -162,7 +162,7 @@ async def queue_first_mails(sessionmaker: async_sessionmaker[AsyncSession], agen
             subject = fill(s.templates.first_subject, s, view)
             body = wrap_body(s, view, fill(s.templates.first_body, s, view))
             message_id = new_message_id(s.domain, lead.token)
-            raw = render(Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
+            raw = agent.render(Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
                                subject=subject, body=body, message_id=message_id, loop_marker=agent.loop_marker,
                                unsubscribe=agent.unsubscribe(lead.id)))
             session.add(Message(message_id=message_id, direction=Direction.OUT, agent_id=agent.id, lead_id=lead.id,

@@ -12,7 +12,8 @@ from sqa.consent.signer import make_signer
 from sqa.consent.tokens import Claims, TokenError, TokenSigner
 from sqa.db.models import Agent
 from sqa.mailbox.classify import Context
-from sqa.mailbox.compose import Unsubscribe
+from sqa.mailbox.compose import Draft, Unsubscribe, render
+from sqa.mailbox.dkim import DkimSigner
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,12 @@ class AgentRuntime:
     signer: TokenSigner
     public_base_url: str  # where the /u/TOKEN links point
     link_scope: str = "all"  # what a link or mailto opt-out stops (consent.link_scope)
+    dkim: DkimSigner | None = None
+
+    def render(self, draft: Draft) -> bytes:
+        """The bytes to queue: rendered, and DKIM-signed when the agent has a key."""
+        raw = render(draft)
+        return self.dkim.sign(raw) if self.dkim is not None else raw
 
     @property
     def name(self) -> str:
@@ -78,10 +85,11 @@ async def ensure_agents(sessionmaker: async_sessionmaker[AsyncSession], settings
     """Create or update the agents' rows; return them with their ids and the token signer."""
     agents = settings.agents
     signer = make_signer(settings)
+    signers = {i: DkimSigner(a.dkim, a.domain, f"agents[{i}].dkim") for i, a in enumerate(agents) if a.dkim is not None}
     out: list[AgentRuntime] = []
     async with sessionmaker() as session, session.begin():
         rows = {a.name: a for a in await session.scalars(select(Agent).where(Agent.name.in_([s.name for s in agents])))}
-        for agent in agents:
+        for index, agent in enumerate(agents):
             row = rows.get(agent.name)
             if row is None:
                 row = Agent(name=agent.name, address=agent.address, display_name=agent.display_name, mode=agent.mode.value)
@@ -89,5 +97,6 @@ async def ensure_agents(sessionmaker: async_sessionmaker[AsyncSession], settings
             else:
                 row.address, row.display_name, row.mode = agent.address, agent.display_name, agent.mode.value
             await session.flush()
-            out.append(AgentRuntime(agent, row.id, signer, settings.consent.public_base_url, settings.consent.link_scope))
+            out.append(AgentRuntime(agent, row.id, signer, settings.consent.public_base_url, settings.consent.link_scope,
+                                    signers.get(index)))
     return out

@@ -25,7 +25,7 @@ from sqa.consent import store as consent
 from sqa.db.models import Direction, Lead, LeadStatus, Message, Outbox, OutboxStatus, Priority, utcnow
 from sqa.mailbox.classify import Kind, Verdict
 from sqa.mailbox.classify.base import Flag
-from sqa.mailbox.compose import Draft, new_message_id, render, reply_subject, thread_references
+from sqa.mailbox.compose import Draft, new_message_id, reply_subject, thread_references
 from sqa.mailbox.parse import InboundMessage
 from sqa.runtime import AgentRuntime
 
@@ -118,7 +118,7 @@ def queue_reply(rows: BatchRows, agent: AgentRuntime, parent: InboundMessage, le
     message_id = new_message_id(s.domain, lead.token)
     references = thread_references(parent.message_id, parent.references, parent.in_reply_to)
     subject = reply_subject(parent.subject)
-    raw = render(Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
+    raw = agent.render(Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
                        subject=subject, body=body, message_id=message_id, loop_marker=agent.loop_marker,
                        in_reply_to=parent.message_id, references=references, unsubscribe=agent.unsubscribe(lead.id)))
     now = utcnow()
