@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sqa.config import AgentSettings, Settings
+from sqa.consent.gate import SendGate
 from sqa.consent.signer import make_signer
 from sqa.consent.tokens import Claims, TokenError, TokenSigner
 from sqa.db.models import Agent
@@ -24,6 +25,7 @@ class AgentRuntime:
     public_base_url: str  # where the /u/TOKEN links point
     link_scope: str = "all"  # what a link or mailto opt-out stops (consent.link_scope)
     dkim: DkimSigner | None = None
+    gate: SendGate = field(default_factory=SendGate)  # one per daemon, shared by its agents (consent/gate.py)
 
     def render(self, draft: Draft) -> bytes:
         """The bytes to queue: rendered, and DKIM-signed when the agent has a key."""
@@ -85,6 +87,7 @@ async def ensure_agents(sessionmaker: async_sessionmaker[AsyncSession], settings
     """Create or update the agents' rows; return them with their ids and the token signer."""
     agents = settings.agents
     signer = make_signer(settings)
+    gate = SendGate()
     signers = {i: DkimSigner(a.dkim, a.domain, f"agents[{i}].dkim") for i, a in enumerate(agents) if a.dkim is not None}
     out: list[AgentRuntime] = []
     async with sessionmaker() as session, session.begin():
@@ -98,5 +101,5 @@ async def ensure_agents(sessionmaker: async_sessionmaker[AsyncSession], settings
                 row.address, row.display_name, row.mode = agent.address, agent.display_name, agent.mode.value
             await session.flush()
             out.append(AgentRuntime(agent, row.id, signer, settings.consent.public_base_url, settings.consent.link_scope,
-                                    signers.get(index)))
+                                    signers.get(index), gate))
     return out

@@ -26,6 +26,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sqa.consent.gate import SendGate
 from sqa.db.models import AgentRun, ConsentAddress, ConsentEvent, Lead, LeadStatus, Outbox, OutboxStatus, utcnow
 
 
@@ -144,6 +145,14 @@ async def suppressed(session: AsyncSession, addresses: Iterable[str], agent_id: 
             if action == Action.OPT_OUT}
 
 
+async def suppressed_since(session: AsyncSession, addresses: Iterable[str], agent_id: int) -> dict[str, tuple[str, datetime]]:
+    """Like :func:`suppressed`, with the time of the event in force: address -> (why, since)."""
+    by_hash = {address_hash(a): normalize(a) for a in addresses}
+    latest = await _latest(session, by_hash, agent_id)
+    return {by_hash[h]: (f"opted out ({source}, scope {scope})", when) for h, (action, source, scope, when) in latest.items()
+            if action == Action.OPT_OUT}
+
+
 async def erased_at(session: AsyncSession, address: str) -> datetime | None:
     """When this address's lead data was erased, if it was (a re-import is then refused)."""
     return await session.scalar(select(ConsentEvent.created_at).where(
@@ -168,13 +177,14 @@ async def _covers(session: AsyncSession, digest: str, agent_id: int | None, scop
 
 
 async def opt_out(session: AsyncSession, address: str | None, *, agent_id: int | None, scope: Scope, source: Source,
-                  evidence: dict[str, Any] | None = None, actor: str | None = None, digest: str | None = None,
-                  force_event: bool = False) -> Change:
+                  gate: SendGate | None, evidence: dict[str, Any] | None = None, actor: str | None = None,
+                  digest: str | None = None, force_event: bool = False) -> Change:
     """Record an opt-out (unless already in force), cancel queued mail, mark the leads ``opted_out``.
 
     ``scope`` ALL stops every agent's mail to the address; AGENT only ``agent_id``'s.
     ``force_event`` appends the event even when already suppressed (reply words and
     mail to the unsubscribe address keep their evidence; repeated link clicks do not).
+    ``gate``: the running daemon's SendGate (None only where no sender runs in this process).
     """
     digest = address_hash(address) if address is not None else digest
     assert digest is not None
@@ -183,6 +193,8 @@ async def opt_out(session: AsyncSession, address: str | None, *, agent_id: int |
     await _lock(session, digest)
     if not force_event and await _covers(session, digest, agent_id, scope):
         return Change(recorded=False)
+    if address is not None and gate is not None:
+        await gate.hold(address, None if scope is Scope.ALL else agent_id)  # sends in flight finish first; new ones wait
     await record(session, None, digest=digest, agent_id=agent_id, scope=scope, action=Action.OPT_OUT, source=source,
                  evidence=evidence, actor=actor)
     if address is None:
@@ -195,7 +207,7 @@ async def opt_out(session: AsyncSession, address: str | None, *, agent_id: int |
 
 
 async def opt_in(session: AsyncSession, address: str, *, agent_id: int | None, scope: Scope, source: Source,
-                 evidence: dict[str, Any] | None = None, actor: str | None = None) -> Change:
+                 evidence: dict[str, Any] | None = None, actor: str | None = None, gate: SendGate | None = None) -> Change:
     """An explicit opt-in (resubscribe, admin). Opted-out leads become ``paused`` for a human to look at."""
     digest = address_hash(address)
     await _remember_address(session, address, digest)
@@ -205,6 +217,8 @@ async def opt_in(session: AsyncSession, address: str, *, agent_id: int | None, s
         return Change(recorded=False)
     await record(session, None, digest=digest, agent_id=agent_id, scope=scope, action=Action.OPT_IN, source=source,
                  evidence=evidence, actor=actor)
+    if gate is not None:
+        gate.release(address)
     target_agent = None if scope is Scope.ALL else agent_id
     leads = await _set_status(session, address, target_agent, LeadStatus.PAUSED, only_from=LeadStatus.OPTED_OUT,
                               attention=f"opted in again ({source.value}); check before writing")

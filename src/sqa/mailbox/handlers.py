@@ -154,6 +154,7 @@ async def on_unsubscribe(x: Inbound) -> None:
     scope = consent.Scope(x.agent.link_scope) if via else consent.Scope.ALL
     change = await consent.opt_out(
         x.session, address, agent_id=x.agent.id, scope=scope, source=consent.Source.MAILTO if via else consent.Source.REPLY,
+        gate=x.agent.gate,
         evidence={"message_id": msg.message_id, "rule": verdict.rule, "reason": verdict.reason,
                   "words": (verdict.reply_text or "")[:300], "token": token_lead is not None},
         force_event=True)

@@ -43,6 +43,7 @@ class Outcome:
     reply: str
     retry_in_s: float = 0.0
     tried: bool = True  # False: put back untouched (halt or stop); the claim's attempt is given back
+    gated: bool = False  # held back by an opt-out landing for the address (consent/gate.py): re-read the log
 
 
 def backoff(attempt: int, base_s: float, max_s: float) -> float:
@@ -74,11 +75,14 @@ async def claim(session: AsyncSession, agent_id: int, instance: str, limit: int,
     return await _consent_gate(session, agent_id, rows)
 
 
-async def _consent_gate(session: AsyncSession, agent_id: int, rows: list[Claimed]) -> list[Claimed]:
-    """Invariant 2: nothing leaves for an address suppressed now, in the claiming transaction."""
+async def _consent_gate(session: AsyncSession, agent_id: int, rows: list[Claimed], keep: bool = True) -> list[Claimed]:
+    """Invariant 2: nothing leaves for an address suppressed now, in the claiming transaction.
+
+    Cancels the suppressed rows; returns the others (``keep``) or the cancelled ones.
+    """
     blocked = await consent.suppressed(session, (r.to_addr for r in rows), agent_id)
     if not blocked:
-        return rows
+        return rows if keep else []
     stopped = [r for r in rows if consent.normalize(r.to_addr) in blocked]
     now = utcnow()
     await session.execute(update(Outbox), [
@@ -87,7 +91,7 @@ async def _consent_gate(session: AsyncSession, agent_id: int, rows: list[Claimed
     await session.execute(insert(AgentRun.__table__), [
         {"agent_id": agent_id, "lead_id": r.lead_id, "message_id": r.message_id, "step": "send", "decision": "suppressed",
          "detail": {"reason": blocked[consent.normalize(r.to_addr)]}, "created_at": now} for r in stopped])
-    return [r for r in rows if consent.normalize(r.to_addr) not in blocked]
+    return [r for r in rows if consent.normalize(r.to_addr) not in blocked] if keep else stopped
 
 
 async def record(session: AsyncSession, agent_id: int, outcomes: list[Outcome], save_sent: bool, now: datetime | None = None) -> None:
@@ -95,6 +99,10 @@ async def record(session: AsyncSession, agent_id: int, outcomes: list[Outcome], 
     now = now or utcnow()
     updates: list[dict] = []
     runs: list[dict] = []
+    gated = [o.row for o in outcomes if o.gated]
+    if gated:  # their opt-out has usually committed by now: cancel them here rather than at the next claim
+        stopped = {r.id for r in await _consent_gate(session, agent_id, gated, keep=False)}
+        outcomes = [o for o in outcomes if o.row.id not in stopped]
     for o in outcomes:
         row = o.row
         values: dict = {"id": row.id, "last_reply": o.reply[:2000], "claimed_by": None}

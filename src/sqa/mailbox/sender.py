@@ -157,9 +157,13 @@ class Sender:
         return outcomes
 
     async def _send_one(self, conn: SmtpConnection, row: Claimed) -> Outcome:
+        if self.agent.gate.blocked(row.to_addr, self.agent.id):  # an opt-out is landing: the next claim reads the log and cancels
+            return Outcome(row, Result.RETRY, "held: an opt-out for this address is being recorded", 1.0, tried=False,
+                           gated=True)
         try:
-            reply = await conn.send(self.agent.settings.address, row.to_addr, row.raw,
-                                    before_data=lambda: self.journal.mark(Mark.DATA, row.id))
+            with self.agent.gate.sending(row.to_addr):
+                reply = await conn.send(self.agent.settings.address, row.to_addr, row.raw,
+                                        before_data=lambda: self.journal.mark(Mark.DATA, row.id))
         except SmtpAuthFailed as exc:
             self._halt(exc)  # the halt holds the row back; once the login is fixed it is due at once
             return Outcome(row, Result.RETRY, exc.reply)

@@ -158,6 +158,11 @@ class _Handler:
         reply = await self._inject(server, "data", mail_from, ",".join(rcpts), raw)
         if reply is not None:
             return reply
+        pause, self.sink._pause = self.sink._pause, None
+        if pause is not None:  # hold the final reply until the test releases it
+            arrived, release = pause
+            arrived.set()
+            await release.wait()
         if self.sink._drops > 0:
             self.sink._drops -= 1
             self.sink._record(CapturedMail.from_raw(mail_from, rcpts, raw))
@@ -193,6 +198,7 @@ class SmtpSink:
         self.lmtp_deliveries = 0
         self._failures: dict[str, deque[_Failure]] = {s: deque() for s in ("mail", "rcpt", "data")}
         self._drops = 0
+        self._pause: tuple[asyncio.Event, asyncio.Event] | None = None
         self._event = asyncio.Event()
         self._server: asyncio.base_events.Server | None = None
         self._protocols: "weakref.WeakSet[SMTP]" = weakref.WeakSet()
@@ -264,10 +270,16 @@ class SmtpSink:
         """For the next ``count`` messages: receive DATA, record it, close without replying."""
         self._drops += count
 
+    def pause_next_data(self) -> tuple[asyncio.Event, asyncio.Event]:
+        """For the next message: once its DATA is in, set ``arrived`` and answer only after ``release`` is set."""
+        self._pause = (asyncio.Event(), asyncio.Event())
+        return self._pause
+
     def reset_failures(self) -> None:
         for q in self._failures.values():
             q.clear()
         self._drops = 0
+        self._pause = None
 
     # ------------------------------------------------------------------ captured mail
     def _record(self, mail: CapturedMail) -> None:
