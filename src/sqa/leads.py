@@ -16,13 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sqa.agents.engage import LeadView, fill, wrap_body
 from sqa.agents.engines.base import ConversationState
-from sqa.db.models import AgentRun, Direction, Lead, LeadStatus, Message, Outbox, OutboxStatus, Priority, utcnow
+from sqa.consent import store as consent
+from sqa.db.models import AgentRun, ConsentEvent, Direction, Lead, LeadStatus, Message, Outbox, OutboxStatus, Priority, utcnow
 from sqa.mailbox.compose import Draft, new_message_id
 from sqa.runtime import AgentRuntime
 
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 CSV_FIELDS = ("email", "name", "company", "title", "language", "timezone", "owner", "source")
 MAX_FIELD = 200
+CHUNK = 500  # addresses per IN (...) query
 
 
 class LeadError(ValueError):
@@ -83,8 +85,30 @@ async def add_lead(sessionmaker: async_sessionmaker[AsyncSession], agent_id: int
         exists = await session.scalar(select(Lead.id).where(Lead.agent_id == agent_id, Lead.email == data.email))
         if exists is not None:
             raise LeadError(f"{data.email} is already lead {exists} of this agent")
+        refused = await consent_refusals(session, agent_id, [data.email])
+        if refused:
+            raise LeadError(refused[data.email])
         result = await session.execute(insert(Lead).returning(Lead.id), [_row(agent_id, data)])
         return result.scalar_one()
+
+
+async def consent_refusals(session: AsyncSession, agent_id: int, emails: list[str]) -> dict[str, str]:
+    """email -> why it must not become a lead of this agent: erased (GDPR), or suppressed now. Batched queries."""
+    refused: dict[str, str] = {}
+    for start in range(0, len(emails), CHUNK):
+        chunk = emails[start:start + CHUNK]
+        by_hash = {consent.address_hash(e): e for e in chunk}
+        erased = await session.execute(
+            select(ConsentEvent.address_hash, func.max(ConsentEvent.created_at))
+            .where(ConsentEvent.address_hash.in_(by_hash), ConsentEvent.source == consent.Source.ERASURE)
+            .group_by(ConsentEvent.address_hash))
+        for digest, when in erased.all():
+            refused[by_hash[digest]] = (f"{by_hash[digest]} was erased on {when:%Y-%m-%d} (GDPR); "
+                                        "it stays suppressed and cannot be imported again")
+        rest = [e for e in chunk if e not in refused]
+        for email, (why, since) in (await consent.suppressed_since(session, rest, agent_id)).items():
+            refused[email] = f"{email} {why} on {since:%Y-%m-%d}: not imported"
+    return refused
 
 
 def read_csv(text: str) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
@@ -131,19 +155,22 @@ async def import_leads(
     async with sessionmaker() as session, session.begin():
         existing = set()
         emails = [d.email for _, d in valid]
-        for start in range(0, len(emails), 500):
+        for start in range(0, len(emails), CHUNK):
             existing |= set(await session.scalars(
-                select(Lead.email).where(Lead.agent_id == agent_id, Lead.email.in_(emails[start:start + 500]))))
+                select(Lead.email).where(Lead.agent_id == agent_id, Lead.email.in_(emails[start:start + CHUNK]))))
+        refused = await consent_refusals(session, agent_id, [e for e in emails if e not in existing])
         batch: list[dict[str, Any]] = []
         for line, data in valid:
             if data.email in existing:
                 report.rejected.append((line, f"{data.email} is already a lead of this agent"))
+            elif data.email in refused:
+                report.rejected.append((line, refused[data.email]))
             else:
                 batch.append(_row(agent_id, data))
             if progress is not None:
                 progress(1)
-        for start in range(0, len(batch), 500):
-            await session.execute(insert(Lead), batch[start:start + 500])
+        for start in range(0, len(batch), CHUNK):
+            await session.execute(insert(Lead), batch[start:start + CHUNK])
         report.added = len(batch)
     report.rejected.sort()
     return report
