@@ -153,14 +153,6 @@ async def suppressed_since(session: AsyncSession, addresses: Iterable[str], agen
             if action == Action.OPT_OUT}
 
 
-async def suppressed_since(session: AsyncSession, addresses: Iterable[str], agent_id: int) -> dict[str, tuple[str, datetime]]:
-    """Like :func:`suppressed`, with the time of the event in force: address -> (why, since)."""
-    by_hash = {address_hash(a): normalize(a) for a in addresses}
-    latest = await _latest(session, by_hash, agent_id)
-    return {by_hash[h]: (f"opted out ({source}, scope {scope})", when) for h, (action, source, scope, when) in latest.items()
-            if action == Action.OPT_OUT}
-
-
 async def erased_at(session: AsyncSession, address: str) -> datetime | None:
     """When this address's lead data was erased, if it was (a re-import is then refused)."""
     return await session.scalar(select(ConsentEvent.created_at).where(
