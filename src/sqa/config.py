@@ -12,6 +12,7 @@ a plain dict, and every error names the key that is wrong.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -176,6 +177,15 @@ class WebSettings(_Strict):
     bind: str = Field(default="127.0.0.1:8080", pattern=r"^(\[[0-9a-fA-F:]+\]|[^:\s]+):[0-9]{1,5}$")
     trusted_proxies: list[str] = Field(default_factory=list)  # CIDRs whose X-Forwarded-For is believed
     rate_limit_per_minute: int = Field(default=30, ge=1)  # per client address, unsubscribe routes
+
+    @model_validator(mode="after")
+    def _proxies(self) -> WebSettings:
+        for cidr in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(cidr.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {cidr!r} is not an IP address or CIDR") from None
+        return self
 
     @property
     def host(self) -> str:
