@@ -35,7 +35,8 @@ def agent_dict(dovecot: DovecotServer, sink: SmtpSink, *, name: str | None = Non
 
 def make_settings(state_dir: Path, agents: list[dict[str, Any]], database_url: str | None = None, **over: Any) -> Settings:
     overrides: dict[str, Any] = {"state_dir": str(state_dir), "agents": agents,
-                                 "daemon": {"instance": "test", "grace_s": 5, "hard_deadline_s": 10}}
+                                 "daemon": {"instance": "test", "grace_s": 5, "hard_deadline_s": 10},
+                                 "web": {"enabled": False}}  # tests that serve HTTP pass web=... with a free port
     if database_url:
         overrides["database"] = {"url": database_url}
     overrides.update(over)

@@ -51,6 +51,7 @@ from sqa.db.models import AgentRun, Direction, Lead, LeadStatus, Message, Outbox
 from sqa.leads import LeadInput, add_lead, queue_first_mails
 from sqa.mailbox.compose import reply_subject
 from sqa.sandbox import CapturedMail, DovecotError, DovecotServer, SmtpSink
+from sqa.sandbox.ports import free_port
 
 __all__ = ["run_demo", "DemoError"]
 
@@ -181,8 +182,10 @@ def demo_settings(state_dir: Path, dovecot: DovecotServer, sink: SmtpSink) -> Se
         "smtp": {"host": sink.host, "port": sink.port, "security": "plain", "username": AGENT_ADDRESS,
                  "save_sent": "never", "retry_base_s": 0.2, "retry_max_s": 1, "timeout_s": 10},
     }
+    web = f"127.0.0.1:{free_port()}"  # the unsubscribe links in the demo's mails work, and 8080 may be taken
     overrides = {"state_dir": str(state_dir), "agents": [agent],
-                 "daemon": {"instance": "demo", "grace_s": 5, "hard_deadline_s": 10}}
+                 "daemon": {"instance": "demo", "grace_s": 5, "hard_deadline_s": 10},
+                 "web": {"bind": web}, "consent": {"public_base_url": f"http://{web}"}}
     # os.devnull stands for an empty configuration file; environ={} keeps SQA_* variables out.
     return load_settings(os.devnull, environ={}, overrides=overrides)
 

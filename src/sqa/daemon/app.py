@@ -19,6 +19,7 @@ from sqa.mailbox.sender import Sender
 from sqa.mailbox.sentcopy import SentCopier, wants_sent_copy
 from sqa.mailbox.watcher import Watcher
 from sqa.runtime import AgentRuntime, ensure_agents
+from sqa.web import WebServer, make_web_app
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class App:
     runtimes: list[AgentRuntime] = field(default_factory=list)
     agents: list[AgentServices] = field(default_factory=list)  # empty unless built with services
     analyzer: Analyzer | None = None  # parse + classify, shared by the agents' watchers
+    web: WebServer | None = None  # the unsubscribe pages (settings.web.enabled), built with services
 
     def runtime(self, name: str | None) -> AgentRuntime:
         """The named agent, or the only one; ValueError with the choices otherwise."""
@@ -66,6 +68,8 @@ class App:
             a.journal.close()
         if self.analyzer is not None:
             self.analyzer.close()
+        if self.web is not None:
+            self.web.close()
         await self.engine.dispose()
 
 
@@ -103,6 +107,8 @@ async def build_app(settings: Settings, *, services: bool = True) -> App:
     try:
         for runtime in runtimes:
             app.agents.append(_services(settings, sessionmaker, runtime, engage, app.analyzer))
+        if settings.web.enabled:
+            app.web = WebServer(settings.web, make_web_app(app))
     except BaseException:
         await app.close()
         raise

@@ -18,6 +18,7 @@ from typing import Protocol
 from sqa.daemon.app import App
 from sqa.daemon.notify import notify
 from sqa.mailbox.outbox import backoff
+from sqa.web import WebBindError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,10 @@ class Supervisor:
         self.started = time.monotonic()
 
     def services(self) -> list[Service]:
-        return [svc for agent in self.app.agents for svc in agent.services()]
+        services: list[Service] = [svc for agent in self.app.agents for svc in agent.services()]
+        if self.app.web is not None:
+            services.append(self.app.web)
+        return services
 
     def install_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -88,6 +92,12 @@ class Supervisor:
                 pass
 
     async def run(self) -> ExitCode:
+        if self.app.web is not None:
+            try:
+                self.app.web.open()  # before READY=1: a port in use is one clear line and an exit code
+            except WebBindError as exc:
+                log.error("%s", exc)
+                return ExitCode.BUSY if exc.busy else ExitCode.CONFIG
         for service in self.services():
             self.tasks[service.name] = asyncio.create_task(self._keep_running(service), name=service.name)
         self.tasks["watchdog"] = asyncio.create_task(self._watchdog(), name="watchdog")
