@@ -2,20 +2,22 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-DEBS   := dovecot-imapd dovecot-lmtpd mosquitto postgresql
+DEBS   := dovecot-imapd dovecot-lmtpd mosquitto postgresql chromium
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 .PHONY: setup debs venv demo test bench bench-quick clean
 
 setup: debs venv
 
-# Debian packages the demo and the tests start as private servers.
+# Debian packages the demo and the tests start as private servers; chromium for the page tests
+# (driven by playwright's Python package: never `playwright install`).
 debs:
 	@missing=""; \
 	command -v dovecot >/dev/null || missing="$$missing dovecot-imapd"; \
 	[ -e /usr/lib/dovecot/lmtp ] || missing="$$missing dovecot-lmtpd"; \
 	command -v mosquitto >/dev/null || missing="$$missing mosquitto"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \
@@ -38,7 +40,7 @@ demo: setup
 	$(VENV)/bin/sqa demo
 
 test: setup
-	$(PY) -m pytest -q
+	SQA_REQUIRE_CHROMIUM=1 $(PY) -m pytest -q
 
 bench-quick: setup
 	$(PY) benchmarks/e2e.py --quick --json
