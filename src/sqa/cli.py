@@ -15,18 +15,19 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from sqa import classify_cli
+from sqa import classify_cli, consent_cli
 from sqa.config import ConfigError, Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="SQA Engage: a self-hosted Sales Qualification Agent.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 config_app = typer.Typer(no_args_is_help=True, help="Configuration.")
 leads_app = typer.Typer(no_args_is_help=True, help="Leads: add, import, list.")
-lead_app = typer.Typer(no_args_is_help=True, help="One lead.")
+lead_app = typer.Typer(no_args_is_help=True, help="One lead: show, erase.")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(leads_app, name="leads")
 app.add_typer(lead_app, name="lead")
+app.add_typer(consent_cli.consent_app, name="consent")
 
 out = Console()
 err = Console(stderr=True)
@@ -300,6 +301,9 @@ def lead_show(lead_id: int, config: ConfigOpt = None, json_out: Annotated[bool, 
     for r in detail.runs:
         runs.add_row(r.created_at.strftime("%H:%M:%S"), r.step, r.decision, json.dumps(r.detail, default=str)[:80] if r.detail else "")
     out.print(runs)
+
+
+lead_app.command("erase")(consent_cli.lead_erase)
 
 
 # -- demo ----------------------------------------------------------------------
