@@ -62,12 +62,23 @@ class InboundProcessor:
         self.analyzer = analyzer or Analyzer()
         self.ctx = agent.classify_context()
 
-    async def process(self, mailbox: str, uidvalidity: int, batch: Sequence[Fetched], upto_uid: int) -> BatchOutcome:
-        """Handle ``batch`` and move the cursor to ``upto_uid`` in the same transaction."""
+    async def analyze(self, batch: Sequence[Fetched]) -> list[tuple[InboundMessage, Verdict]]:
+        """Parse + classify ``batch`` (pure CPU; in worker processes when configured), before any transaction."""
+        return await self.analyzer.run([f.raw for f in batch], self.ctx)
+
+    async def process(self, mailbox: str, uidvalidity: int, batch: Sequence[Fetched], upto_uid: int,
+                      analyzed: list[tuple[InboundMessage, Verdict]] | None = None) -> BatchOutcome:
+        """Handle ``batch`` and move the cursor to ``upto_uid`` in the same transaction.
+
+        ``analyzed`` is :meth:`analyze` of the same batch when the caller already has it (the watcher
+        analyses the next batch while this one is in its transaction).
+        """
         outcome = BatchOutcome(last_uid=max([upto_uid, *(f.uid for f in batch)]))
         started = time.perf_counter()
-        # parse + classify before the transaction (pure CPU; in worker processes when configured)
-        analyzed = await self.analyzer.run([f.raw for f in batch], self.ctx)
+        if analyzed is None:
+            analyzed = await self.analyze(batch)
+        if len(analyzed) != len(batch):
+            raise RuntimeError(f"analysis of a batch of {len(batch)} returned {len(analyzed)} results")
         sizes = {f.uid: f.size for f in batch if f.size is not None}
         rows = BatchRows()
         async with self.sessionmaker() as session, session.begin():

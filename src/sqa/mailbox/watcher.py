@@ -9,8 +9,10 @@ is configured.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
@@ -24,6 +26,9 @@ from sqa.mailbox.outbox import backoff
 from sqa.runtime import AgentRuntime
 
 log = logging.getLogger(__name__)
+
+# Batches fetched (and being analysed) ahead of the one in its transaction.
+PREFETCH = 2
 
 _IMAP_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -126,33 +131,68 @@ class Watcher:
             uids = await client.uids_after(state.last_uid)
         handled = 0
         batch = self.settings.fetch_batch
-        for start in range(0, len(uids), batch):
-            if stop.is_set():
-                break  # stop taking new work; what was fetched is finished
-            chunk = uids[start : start + batch]
-            fetched = await self._fetch(client, chunk)
-            handled += await self._handle(client, info, fetched, max(chunk))
+        chunks = [uids[start : start + batch] for start in range(0, len(uids), batch)]
+        # Pipelined: while batch N is in its transaction, batches N+1.. are fetched and analysed (a worker
+        # process when configured). Batches are still handled one at a time and in UID order, each in its own
+        # transaction, and flagged on the server only after their commit. One IMAP connection: a lock keeps
+        # its commands (FETCH of the next batch, STORE of the last one) from interleaving.
+        imap_lock = asyncio.Lock()
+        ahead: deque[asyncio.Task[tuple[list[Fetched], asyncio.Future, int]]] = deque()
+        todo = iter(chunks)
+        try:
+            while True:
+                while len(ahead) < PREFETCH and not stop.is_set():  # stop: take no new work; what was fetched is finished
+                    chunk = next(todo, None)
+                    if chunk is None:
+                        break
+                    ahead.append(asyncio.ensure_future(self._fetch_and_analyze(client, chunk, imap_lock)))
+                if not ahead:
+                    break
+                fetched, analysis, upto = await ahead.popleft()
+                handled += await self._handle(client, info, fetched, upto, analysis, imap_lock)
+        finally:
+            for task in ahead:  # an error ends this sync: what was only fetched is fetched again next time
+                task.cancel()
+            for task in ahead:
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    _fetched, analysis, _upto = await task
+                    analysis.cancel()
+                    if analysis.done() and not analysis.cancelled():
+                        analysis.exception()  # retrieved: no "never retrieved" warning
         if resync and not stop.is_set():  # everything older than our start stays untouched
             await self.processor.process(folder, info.uidvalidity, [], max([*uids, (info.uidnext or 1) - 1]))
         self.last_fetch_ok = time.monotonic()
         return handled
 
+    async def _fetch_and_analyze(self, client: ImapClient, uids: list[int], imap_lock: asyncio.Lock,
+                                 ) -> tuple[list[Fetched], asyncio.Future, int]:
+        async with imap_lock:
+            fetched = await self._fetch(client, uids)
+        # the analysis runs on (in a worker process when configured) while earlier batches are handled
+        return fetched, asyncio.ensure_future(self.processor.analyze(fetched)), max(uids)
+
     async def _fetch(self, client: ImapClient, uids: list[int]) -> list[Fetched]:
         """Whole messages, except that mail above ``max_message_bytes`` is read only that far."""
         limit = self.settings.max_message_bytes
-        sizes = await client.sizes(uids)
-        big = [u for u in uids if sizes.get(u, 0) > limit]
-        small = [u for u in uids if u not in set(big)]
-        fetched = [Fetched(uid, raw) for uid, raw in await client.fetch(small)]
+        fetched: list[Fetched] = []
+        big = 0
+        for uid, raw, size in await client.fetch_limited(uids, limit):
+            if size > limit:
+                big += 1
+                fetched.append(Fetched(uid, raw, size))
+            else:
+                fetched.append(Fetched(uid, raw))
         if big:
-            log.warning("agent %s: %d message(s) larger than %d bytes: reading only their start", self.agent.name, len(big), limit)
-            fetched += [Fetched(uid, raw, sizes[uid]) for uid, raw in await client.fetch_start(big, limit)]
+            log.warning("agent %s: %d message(s) larger than %d bytes: reading only their start", self.agent.name, big, limit)
         return sorted(fetched, key=lambda f: f.uid)
 
-    async def _handle(self, client: ImapClient, info: SelectInfo, fetched: list[Fetched], upto: int) -> int:
+    async def _handle(self, client: ImapClient, info: SelectInfo, fetched: list[Fetched], upto: int,
+                      analysis: asyncio.Future | None = None, imap_lock: asyncio.Lock | None = None) -> int:
         folder = self.settings.folder
         try:
-            outcome = await self.processor.process(folder, info.uidvalidity, fetched, upto)
+            # a failing analysis is treated like a failing transaction: one by one, quarantine what fails
+            analyzed = await analysis if analysis is not None else None
+            outcome = await self.processor.process(folder, info.uidvalidity, fetched, upto, analyzed)
             done, quarantined = outcome.handled + outcome.duplicates, outcome.quarantined
         except (OperationalError, DBAPIError, ImapError):
             raise  # the database or the server is unwell: retry the batch later, quarantine nothing
@@ -175,7 +215,8 @@ class Watcher:
                 await self.processor.process(folder, info.uidvalidity, [], upto)
         self.handled_total += len(done)
         self.on_batch()
-        await self._mark(client, info, done, quarantined)
+        async with imap_lock or contextlib.nullcontext():
+            await self._mark(client, info, done, quarantined)
         return len(done)
 
     async def _mark(self, client: ImapClient, info: SelectInfo, done: list[int], quarantined: list[int]) -> None:
