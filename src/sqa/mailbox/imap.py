@@ -175,6 +175,24 @@ class ImapClient:
         response = await self._call(self.client.uid("fetch", uid_set(uids), "(UID RFC822.SIZE)"), "UID FETCH SIZE")
         return {uid: int(items.get("RFC822.SIZE") or 0) for uid, _body, items in parse_fetch_lines(response.lines)}
 
+    async def fetch_limited(self, uids: list[int], max_bytes: int) -> list[tuple[int, bytes, int]]:
+        """``(uid, body, size)``: each message whole, or its first ``max_bytes`` when it is larger (``size`` tells).
+
+        One command for both (``RFC822.SIZE`` and ``BODY.PEEK[]<0.N>``; a partial range past the end of a
+        message returns the message whole), instead of a size query and then one fetch per kind.
+        """
+        if not uids:
+            return []
+        response = await self._call(
+            self.client.uid("fetch", uid_set(uids), f"(UID RFC822.SIZE BODY.PEEK[]<0.{max_bytes}>)"), "UID FETCH")
+        wanted = set(uids)
+        out: list[tuple[int, bytes, int]] = []
+        for uid, body, items in parse_fetch_lines(response.lines):
+            if uid in wanted:
+                size = items.get("RFC822.SIZE")
+                out.append((uid, body, size if isinstance(size, int) else len(body)))
+        return out
+
     async def fetch_start(self, uids: list[int], max_bytes: int) -> list[tuple[int, bytes]]:
         """The first ``max_bytes`` of each message (for mail too large to read whole)."""
         if not uids:
