@@ -467,6 +467,29 @@ def group_cpu_s(pgid: int) -> float:
     return total
 
 
+def descendants_cpu_s(pid: int) -> float:
+    """CPU seconds of the live descendants of ``pid`` (e.g. the daemon's analysis worker processes)."""
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for child in parent:
+        p = parent[child]
+        while p > 1 and p != pid:
+            p = parent.get(p, 0)
+        if p == pid and child != pid:
+            total += cpu[child]
+    return total
+
+
 # ----------------------------------------------------------------------------- database peeks (read only)
 
 def db_path(state: Path) -> Path:

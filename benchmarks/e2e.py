@@ -43,6 +43,7 @@ from _common import (  # noqa: E402
     agent_config,
     create_contacted_leads,
     db_scalar,
+    descendants_cpu_s,
     emit,
     group_cpu_s,
     load,
@@ -297,12 +298,18 @@ async def drain_part(dovecot, sink, total: int) -> dict:  # noqa: ANN001
     try:
         t_ready = await daemon.wait_log("watching", timeout=60)
         startup = t_ready - daemon.started_at
-        cpu0 = (daemon.cpu_s() or 0.0, time.process_time(), group_cpu_s(dovecot.pid))
+        cpu0 = (daemon.cpu_s() or 0.0, time.process_time(), group_cpu_s(dovecot.pid), descendants_cpu_s(daemon.pid))
         threads0 = daemon.thread_cpu_s()
         last_count, last_change = 0, time.monotonic()
+        verbose = bool(os.environ.get("SQA_BENCH_VERBOSE"))
+        next_progress = time.monotonic() + 2
         while len(sink.messages) < expected:
             await asyncio.sleep(0.02)
             count = len(sink.messages)
+            if verbose and time.monotonic() >= next_progress:  # investigation: watcher vs sender progress
+                next_progress += 2
+                log(f"drain progress: handled {db_scalar(state, 'select count(*) from messages where direction = ' + chr(39) + 'in' + chr(39))}, "
+                    f"answered {count}")
             if count != last_count:
                 last_count, last_change = count, time.monotonic()
             elif time.monotonic() - last_change > 60:
@@ -311,7 +318,8 @@ async def drain_part(dovecot, sink, total: int) -> dict:  # noqa: ANN001
                 raise RuntimeError(f"daemon died:\n{daemon.log_since_start()[-3000:]}")
         t_done = time.monotonic()
         peak_kb = daemon.status_kb("VmHWM")
-        cpu = [round(b - a, 2) for a, b in zip(cpu0, (daemon.cpu_s() or 0.0, time.process_time(), group_cpu_s(dovecot.pid)))]
+        cpu = [round(b - a, 2) for a, b in zip(cpu0, (daemon.cpu_s() or 0.0, time.process_time(), group_cpu_s(dovecot.pid),
+                                                      descendants_cpu_s(daemon.pid)))]
         threads = {k: round(v - threads0.get(k, 0.0), 2) for k, v in daemon.thread_cpu_s().items()}
         # the answers are queued in the same transaction that records the inbound message
         handled = db_scalar(state, "select count(*) from messages where direction = 'in'")
@@ -347,7 +355,8 @@ async def drain_part(dovecot, sink, total: int) -> dict:  # noqa: ANN001
         "reply_median_bytes": sizes[len(sizes) // 2],
         "reply_multipart_share": round(sum(b"multipart/alternative" in r for r in raws) / len(raws), 3),
         "drain_duplicates": duplicates,
-        "drain_cpu_s": {"daemon": cpu[0], "daemon_threads": threads, "sink_and_bench": cpu[1], "dovecot": cpu[2]},
+        "drain_cpu_s": {"daemon": cpu[0], "daemon_threads": threads, "analysis_workers": cpu[3], "sink_and_bench": cpu[1],
+                        "dovecot": cpu[2]},
     }
 
 
