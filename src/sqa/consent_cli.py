@@ -17,7 +17,13 @@ from typing import IO, Annotated, Any
 import typer
 from rich.table import Table
 
-from sqa import cli as base
+
+def _base() -> Any:
+    """sqa.cli's helpers, imported on use: sqa.cli imports this module (also when run as ``python -m sqa.cli``)."""
+    from sqa import cli
+
+    return cli
+
 
 consent_app = typer.Typer(no_args_is_help=True, help="Consent: opt-outs and opt-ins, history, the log for auditors.")
 
@@ -34,6 +40,7 @@ class Format(StrEnum):
 def _address(address: str) -> str:
     from sqa.leads import LeadError, normalize_email
 
+    base = _base()
     try:
         return normalize_email(address)
     except LeadError as exc:
@@ -43,6 +50,7 @@ def _address(address: str) -> str:
 
 def _scope_agent(app_: Any, all_agents: bool, agent: str | None) -> tuple[int | None, str]:
     """(agent id or None for every agent, words for the output)."""
+    base = _base()
     if all_agents:
         return None, "all agents"
     runtime = base._agent_id(app_, agent)
@@ -50,6 +58,7 @@ def _scope_agent(app_: Any, all_agents: bool, agent: str | None) -> tuple[int | 
 
 
 def _exclusive(all_agents: bool, agent: str | None) -> None:
+    base = _base()
     if all_agents and agent:
         base.err.print("--all-agents and --agent exclude each other", highlight=False)
         raise typer.Exit(2)
@@ -61,6 +70,7 @@ def optout(address: str, reason: Annotated[str, typer.Option("--reason", help="w
     """Opt an address out: its queued mail is cancelled and nothing more is sent to it."""
     from sqa.consent import admin
 
+    base = _base()
     base.setup_logging("WARNING")
     _exclusive(all_agents, agent)
     email = _address(address)
@@ -86,6 +96,7 @@ def optin(address: str, reason: Annotated[str | None, typer.Option("--reason", h
     """Opt an address in again (an explicit opt-in; refused for an erased address)."""
     from sqa.consent import admin
 
+    base = _base()
     base.setup_logging("WARNING")
     _exclusive(all_agents, agent)
     email = _address(address)
@@ -112,6 +123,7 @@ def show(address: str, config: ConfigOpt = None, json_out: Annotated[bool, typer
     """The consent history of an address and whether each agent may mail it now."""
     from sqa.consent import admin
 
+    base = _base()
     base.setup_logging("WARNING")
     email = _address(address)
     settings = base._settings(config)
@@ -159,6 +171,7 @@ def export(fmt: Annotated[Format, typer.Option("--format", help="csv or json")],
     """The whole consent log for auditors, oldest first (erased addresses: address empty, hash kept)."""
     from sqa.consent import admin
 
+    base = _base()
     base.setup_logging("WARNING")
     settings = base._settings(config)
     entries = base._run(base._with_db(settings, lambda app_: admin.export_entries(app_.sessionmaker)))
@@ -178,6 +191,7 @@ def lead_erase(lead_id: int, config: ConfigOpt = None,
     from sqa.consent.admin import actor
     from sqa.erase import EraseRefused, erase_lead, lead_summary
 
+    base = _base()
     base.setup_logging("WARNING")
     settings = base._settings(config)
 
