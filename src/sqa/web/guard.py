@@ -43,7 +43,7 @@ class Guard:
         if scope["path"].startswith("/u/"):
             wait = self.limiter.take(ip)
             if wait:
-                await _too_many(scope, receive, send, headers, wait)
+                await _too_many(send, headers, wait)
                 return
             length = headers.get("content-length")
             if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
@@ -84,6 +84,6 @@ async def _plain(send: Send, status: int, text: str, extra: list[tuple[bytes, by
     await send({"type": "http.response.body", "body": body})
 
 
-async def _too_many(scope: Scope, receive: Receive, send: Send, headers: Headers, wait: int) -> None:
+async def _too_many(send: Send, headers: Headers, wait: int) -> None:
     lang = from_accept_language(headers.get("accept-language")) or "en"
     await _plain(send, 429, TEXTS[lang].slow_down, [(b"retry-after", str(wait).encode())])
