@@ -139,7 +139,7 @@ ANALYZE_WORKERS = int(os.environ.get("SQA_BENCH_ANALYZE_WORKERS", "1"))
 
 
 def settings_dict(state_dir: Path, agents: list[dict[str, Any]], instance: str = "bench") -> dict[str, Any]:
-    return {"state_dir": str(state_dir), "agents": agents,
+    return {"state_dir": str(state_dir), "agents": agents, "web": {"enabled": False},  # a benchmark that needs it binds a free port
             "daemon": {"instance": instance, "grace_s": 10, "hard_deadline_s": 20, "analyze_workers": ANALYZE_WORKERS}}
 
 

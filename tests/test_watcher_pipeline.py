@@ -135,3 +135,48 @@ async def test_database_error_in_a_later_batch_loses_and_repeats_nothing(tmp_pat
         assert all(len(answered.get(f"<p{n}@lead.test>", [])) == 1 for n in range(9))
     finally:
         await app.close()
+
+
+async def test_mail_arriving_while_a_batch_is_handled_is_not_left_until_the_next_idle_renewal(tmp_path, dovecot, smtp_sink,
+                                                                                               database_url):
+    """Dovecot announces such mail (EXISTS) inside the answer to our next command, not again in IDLE.
+
+    Found by benchmarks/consent_race.py: opt-out mails delivered during a busy sync waited for the
+    5-minute IDLE renewal. Here the renewal is 120 s and the test gives up after 20.
+    """
+    import asyncio
+
+    from sqa.daemon.supervisor import Supervisor
+    from tests.support import deliver
+
+    settings = make_settings(tmp_path, [agent_dict(dovecot, smtp_sink, imap={"fetch_batch": 2, "idle_renew_s": 120})],
+                             database_url=database_url)
+    app = await build_app(settings)
+    agent = app.agents[0]
+    address = agent.runtime.settings.address
+    for n in range(3):
+        await add_lead(app.sessionmaker, agent.runtime.id, LeadInput(email=f"lead{n}@{LEAD_DOMAIN}", name=f"Lead {n}"))
+    await queue_first_mails(app.sessionmaker, agent.runtime)
+    await drain_once(app)
+    firsts = sorted(await smtp_sink.wait_for(3), key=lambda m: m.rcpt_tos[0])
+    late = reply_to(firsts[0], sender=f"lead0@{LEAD_DOMAIN}", body="One more thing.", message_id="<late@lead.test>")
+    delivered = asyncio.Event()
+    original = agent.watcher.on_batch
+
+    def deliver_during_the_first_batch() -> None:
+        original()
+        if not delivered.is_set():
+            delivered.set()
+            dovecot.lmtp_deliver(address, late)  # synchronous: in the mailbox before the next IMAP command
+
+    agent.watcher.on_batch = deliver_during_the_first_batch
+    dovecot.seed(address, _replies(firsts, 4))
+    sup = Supervisor(app)
+    runner = asyncio.create_task(sup.run())
+    try:
+        await smtp_sink.wait_for(3 + 5, timeout=20)
+        assert "<late@lead.test>" in smtp_sink.by_in_reply_to()
+    finally:
+        sup.stop.set()
+        await asyncio.wait_for(runner, 20)
+        await app.close()

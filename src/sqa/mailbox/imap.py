@@ -81,15 +81,31 @@ class ImapClient:
         self._client: aioimaplib.IMAP4 | None = None
         self.lost = asyncio.Event()
         self.idle_supported = False
+        # An untagged EXISTS inside a command's answer (new mail announced while we were busy): the
+        # server does not announce it again when IDLE starts, so the watcher syncs again instead.
+        self.new_mail_announced = False
 
     def _on_lost(self, exc: Exception | None) -> None:
         self.lost.set()
+
+    def _watch_exists(self, client: aioimaplib.IMAP4) -> None:
+        """See every untagged EXISTS, also those aioimaplib drops (it ignores them during UID STORE/FETCH)."""
+        protocol = client.protocol
+        untagged = protocol._untagged_response
+
+        def seen(line: bytes):  # noqa: ANN202 - aioimaplib's Command
+            if _EXISTS.match(line.removeprefix(b"* ")):
+                self.new_mail_announced = True
+            return untagged(line)
+
+        protocol._untagged_response = seen
 
     async def connect(self) -> None:
         s = self.settings
         context = ssl.create_default_context() if s.security is Security.TLS else None
         self.lost.clear()
         client = aioimaplib.IMAP4(host=s.host, port=s.port, timeout=s.timeout_s, conn_lost_cb=self._on_lost, ssl_context=context)
+        self._watch_exists(client)
         self._client = client
         try:
             await client.wait_hello_from_server()

@@ -73,6 +73,9 @@ class Watcher:
                          "yes" if client.idle_supported and self.settings.idle else "no: polling")
                 await self.sync(client, info, stop)
                 while not stop.is_set():
+                    if client.new_mail_announced:  # mail came in while we were busy: no IDLE push will tell
+                        await self.sync(client, info, stop)
+                        continue
                     if client.idle_supported and self.settings.idle:
                         await client.wait_for_new_mail(self.settings.idle_renew_s, stop)
                     else:
@@ -117,6 +120,7 @@ class Watcher:
     async def sync(self, client: ImapClient, info: SelectInfo, stop: asyncio.Event) -> int:
         """Fetch and handle every message above the high-water mark, in batches."""
         folder = self.settings.folder
+        client.new_mail_announced = False  # what is announced from here on is found by this sync or the next
         state = await self._state(folder)
         if state is None:
             await self._start_state(client, info)
