@@ -155,8 +155,9 @@ async def on_unsubscribe(x: Inbound) -> None:
     change = await consent.opt_out(
         x.session, address, agent_id=x.agent.id, scope=scope, source=consent.Source.MAILTO if via else consent.Source.REPLY,
         gate=x.agent.gate,
-        evidence={"message_id": msg.message_id, "rule": verdict.rule, "reason": verdict.reason,
-                  "words": (verdict.reply_text or "")[:300], "token": token_lead is not None},
+        # no words or names in the (erasure-proof) log: the message row holds them, and an erasure deletes it
+        evidence={"message_id": msg.message_id, "rule": verdict.rule, "unsure": Flag.UNSURE in verdict.flags,
+                  "token": token_lead is not None},
         force_event=True)
     lead = token_lead or (x.lead if x.lead is not None and address == x.lead.email else None)
     if lead is not None:
@@ -226,7 +227,7 @@ async def on_bounce(x: Inbound) -> None:
             continue
         await consent.record(x.session, recipient, agent_id=x.agent.id, scope=consent.Scope.ALL,
                              action=consent.Action.OPT_OUT, source=consent.Source.BOUNCE,
-                             evidence={"message_id": x.msg.message_id, "status": info.status, "reason": x.verdict.reason})
+                             evidence={"message_id": x.msg.message_id, "status": info.status})
         cancelled = await consent.cancel_queued(x.session, x.agent.id, lead.id if lead else None, recipient,
                                                 f"address bounced: {info.status or x.verdict.reason}")
         if lead is not None:
