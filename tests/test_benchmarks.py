@@ -20,16 +20,18 @@ TIMEOUT_S = 240
 
 E2E_KEYS = ("latency_p50_s", "latency_p99_s", "push_p50_s", "latency_ratio", "overhead_p50_ms", "overhead_p99_ms",
             "drain_msgs", "drain_rate", "baseline_rate", "drain_ratio", "peak_rss_mb")
+CONSENT_KEYS = ("optouts", "sent_after_optout", "optout_commit_p50_s", "optout_commit_p99_s", "http_floor_p50_s",
+                "post_ratio", "mails_sent", "mails_cancelled", "peak_rss_mb")
 CRASH_KEYS = ("kills", "inbound", "replies_expected", "replies_sent", "lost", "duplicates", "unknown", "seconds")
 
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, dict]:
-    """Both quick benchmarks, run at the same time (each starts its own servers)."""
+    """The quick benchmarks, run at the same time (each starts its own servers)."""
     procs = {
         name: subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--quick", "--json"],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for name in ("e2e", "crash")
+        for name in ("e2e", "crash", "consent_race")
     }
     out: dict[str, dict] = {}
     failures = []
@@ -91,3 +93,18 @@ def test_crash_prints_every_key_and_loses_or_duplicates_nothing(results: dict[st
     assert r["duplicates"] == 0, r
     assert r["replies_sent"] == r["replies_expected"]
     assert r["sequence_errors"] == 0, r  # each lead got need, timeline, budget, authority, closing once
+
+
+@pytest.mark.slow
+def test_consent_race_prints_every_key_and_sends_nothing_after_an_opt_out(results: dict[str, dict]) -> None:
+    r = results["consent_race"]
+    missing = [k for k in CONSENT_KEYS if k not in r]
+    assert not missing, f"missing keys {missing} in {r}"
+    for key in CONSENT_KEYS:
+        assert _number(r[key]), (key, r[key])
+    assert r["optouts"] == r["optouts_planned"] == 33  # every opt-out of every channel committed
+    assert r["post_non_200"] == 0
+    assert r["mails_sent"] + r["mails_cancelled"] == r["mails_queued"] == 300 and not r["mails_other"]
+    assert r["optout_commit_p99_s"] >= r["optout_commit_p50_s"] > 0
+    # the send-time gate: a correctness property, not a timing
+    assert r["sent_after_optout"] == 0, r
