@@ -186,6 +186,26 @@ def test_the_example_configuration_is_valid(tmp_path) -> None:
 
     (tmp_path / "imap-password").write_text("secret\n")
     (tmp_path / "smtp-password").write_text("secret\n")
+    (tmp_path / "token-key").write_text("a-long-enough-token-key\n")
     example = Path(__file__).resolve().parent.parent / "examples" / "sqa.toml"
     settings = load_settings(example, environ={"CREDENTIALS_DIRECTORY": str(tmp_path)})
     assert settings.agents[0].imap.secret() == "secret" and settings.agents[0].smtp.port == 465
+    assert settings.consent.token_key.get_secret_value() == "a-long-enough-token-key"
+    assert settings.consent.public_base_url == "https://sqa.example.com" and settings.agents[0].postal_address
+
+
+def test_token_keys_come_from_credentials_and_old_keys_need_one(tmp_path) -> None:
+    from sqa.config import ConfigError, load_settings
+
+    (tmp_path / "k1").write_text("first-key-0123456789\n")
+    (tmp_path / "k0").write_text("older-key-0123456789\n")
+    settings = load_settings(_EMPTY, environ={"CREDENTIALS_DIRECTORY": str(tmp_path)},
+                             overrides={"consent": {"token_key_credential": "k1", "old_keys": [
+                                 {"key_credential": "k0", "verify_until": "2027-01-01T00:00:00Z"}]}})
+    assert settings.consent.old_keys[0].key.get_secret_value() == "older-key-0123456789"
+    with pytest.raises(ConfigError, match=r"consent.old_keys\[0\]"):
+        load_settings(_EMPTY, environ={}, overrides={"consent": {"old_keys": [{"verify_until": "2027-01-01T00:00:00Z"}]}})
+    with pytest.raises(ConfigError, match=r"consent: .*token_key must be at least 16"):
+        load_settings(_EMPTY, environ={}, overrides={"consent": {"token_key": "short"}})
+
+_EMPTY = Path(__file__).with_name("empty.toml")
