@@ -113,7 +113,7 @@ class UnsubscribeRoutes:
                 return pages.erased(self._lang(request, None))
             change = await consent.opt_in(session, lead.email, agent_id=runtime.id, scope=Scope(runtime.link_scope),
                                           source=Source.CONFIRM_PAGE, evidence=self._evidence(request, link),
-                                          actor="recipient")
+                                          actor="recipient", gate=runtime.gate)
             lang, shown = self._lang(request, lead), mask(lead.email)
         log.info("opt-in via resubscribe button: agent %s, lead %d, token %s, %s", runtime.name, lead.id, link.shown,
                  "recorded" if change.recorded else "was not opted out")
