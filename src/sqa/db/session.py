@@ -8,6 +8,12 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
 
 
+# Session option for a session that only reads: ``sessionmaker(execution_options=READ_ONLY)``. On SQLite
+# its transaction is a deferred BEGIN (a WAL snapshot; it never waits for the write lock, nor holds it
+# against the watcher and the sender). A session with this option must not write.
+READ_ONLY = {"sqa_read_only": True}
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -35,7 +41,10 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             # IMMEDIATE takes the write lock up front and waits for it (busy_timeout): a
             # deferred read transaction that later writes would fail at once with
             # SQLITE_BUSY when another connection committed in between (WAL snapshot).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if conn.get_execution_options().get("sqa_read_only"):
+                conn.exec_driver_sql("BEGIN")  # a snapshot for a session that only reads: no write lock
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, echo=echo, pool_size=5, max_overflow=5, pool_pre_ping=True)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from sqa.db.models import MailboxState, utcnow
+from sqa.db.session import READ_ONLY
 from sqa.mailbox.imap import ImapAuthError, ImapClient, ImapCommandError, ImapError, SelectInfo
 from sqa.mailbox.inbound import Fetched, InboundProcessor
 from sqa.mailbox.outbox import backoff
@@ -235,7 +236,7 @@ class Watcher:
             log.warning("agent %s: could not flag handled messages: %s", self.agent.name, exc)
 
     async def _state(self, folder: str) -> MailboxState | None:
-        async with self.sessionmaker() as session:
+        async with self.sessionmaker(execution_options=READ_ONLY) as session:
             return await session.scalar(
                 select(MailboxState).where(MailboxState.agent_id == self.agent.id, MailboxState.mailbox == folder)
             )
