@@ -52,8 +52,12 @@ def backoff(attempt: int, base_s: float, max_s: float) -> float:
     return max(base_s / 2, random.uniform(0, ceiling))
 
 
-async def claim(session: AsyncSession, agent_id: int, instance: str, limit: int, now: datetime | None = None) -> list[Claimed]:
-    """Atomically move up to ``limit`` due rows to SENDING (SKIP LOCKED on PostgreSQL)."""
+async def claim(session: AsyncSession, agent_id: int, instance: str, limit: int, now: datetime | None = None,
+                stats: dict[str, int] | None = None) -> list[Claimed]:
+    """Atomically move up to ``limit`` due rows to SENDING (SKIP LOCKED on PostgreSQL).
+
+    ``stats["claimed"]`` tells how many rows were claimed before the consent gate cancelled some.
+    """
     now = now or utcnow()
     due = (
         select(Outbox.id)
@@ -72,6 +76,8 @@ async def claim(session: AsyncSession, agent_id: int, instance: str, limit: int,
     )
     rows = [Claimed(*r) for r in result]
     rows.sort(key=lambda r: r.id)
+    if stats is not None:
+        stats["claimed"] = len(rows)
     return await _consent_gate(session, agent_id, rows)
 
 

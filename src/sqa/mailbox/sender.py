@@ -18,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from sqa.db.models import Outbox, OutboxStatus, utcnow
+from sqa.db.session import READ_ONLY
 from sqa.mailbox import outbox
 from sqa.mailbox.journal import Mark, SendJournal
 from sqa.mailbox.outbox import Claimed, Outcome, Result
@@ -81,7 +82,8 @@ class Sender:
                     await _wait(stop, None, min(60.0, 2.0**failures))
                     await self._settle_after_failure()
                     continue
-                await _wait(stop, self._wake, await self._seconds_to_next_due())
+                # woken meanwhile (the watcher queued replies): drain again at once, no need to ask the database
+                await _wait(stop, self._wake, 0.0 if self._wake.is_set() else await self._seconds_to_next_due())
                 self._wake.clear()
         finally:
             await self.close()
@@ -96,6 +98,7 @@ class Sender:
     async def drain(self, stop: asyncio.Event | None = None) -> int:
         """Send everything due now; return how many were sent."""
         sent = 0
+        stats: dict[str, int] = {}
         while stop is None or not stop.is_set():
             if self.halted_until > time.monotonic():
                 break
@@ -106,9 +109,11 @@ class Sender:
                 await self.recover()  # raises while the database is down: nothing new is claimed
             self._unsettled = True  # from the claim until the outcome is recorded
             async with self.sessionmaker() as session, session.begin():
-                rows = await outbox.claim(session, self.agent.id, self.instance, self.batch)
+                rows = await outbox.claim(session, self.agent.id, self.instance, self.batch, stats=stats)
             if not rows:
                 self._unsettled = False
+                if stats["claimed"] >= self.batch:
+                    continue  # a full claim, all of it stopped by the consent gate: more may be due
                 break
             outcomes = await self._send_batch(rows, stop)
             async with self.sessionmaker() as session, session.begin():
@@ -120,12 +125,16 @@ class Sender:
             self.sent_total += ok
             if ok:
                 self.on_sent()
+            if stats["claimed"] < self.batch and not any(o.result is Result.RETRY for o in outcomes):
+                # a short claim took everything due at that moment: no second (empty) claim transaction. Rows
+                # queued since then woke the sender (its next wait is zero); a retry due at once claims again.
+                break
         return sent
 
     async def _seconds_to_next_due(self) -> float:
         if self.halted_until > time.monotonic():
             return self.halted_until - time.monotonic()
-        async with self.sessionmaker() as session:
+        async with self.sessionmaker(execution_options=READ_ONLY) as session:
             nxt = await session.scalar(
                 select(func.min(Outbox.next_attempt_at)).where(
                     Outbox.agent_id == self.agent.id, Outbox.status == OutboxStatus.QUEUED
