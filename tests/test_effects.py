@@ -20,7 +20,7 @@ from sqa.daemon.app import build_app
 from sqa.daemon.supervisor import drain_once
 from sqa.db.models import AgentRun, ConsentEvent, Direction, Lead, Message, Outbox, OutboxStatus, Priority, utcnow
 from sqa.leads import LeadInput, add_lead, lead_detail, queue_first_mails
-from sqa.mailbox.compose import Draft, new_message_id, render
+from sqa.mailbox.compose import Draft, new_message_id
 from tests.support import LEAD_DOMAIN, agent_dict, deliver, make_settings, new_mail, reply_to
 from tests.test_cli import write_config
 
@@ -108,21 +108,22 @@ async def test_agent_scoped_opt_out_leaves_other_agents_alone(tmp_path, dovecot,
 OTHER = f"olga@{LEAD_DOMAIN}"
 
 
-async def _queue_follow_up(app, runtime, lead_id) -> str:
-    """A follow-up to the lead, queued and due now (as the follow-up scheduler would leave it)."""
+async def _queue_follow_up(app, runtime, lead_id, due_in: timedelta = timedelta(0)) -> str:
+    """A follow-up to the lead, queued and due (now, or after ``due_in``) as the follow-up scheduler would leave it."""
     s = runtime.settings
     async with app.sessionmaker() as session, session.begin():
         lead = await session.get(Lead, lead_id)
         message_id = new_message_id(s.domain, lead.token)
         subject, body = "Following up", "Just following up on my last note."
-        raw = render(Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
-                           subject=subject, body=body, message_id=message_id, loop_marker=runtime.loop_marker))
+        raw = runtime.render(Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
+                                   subject=subject, body=body, message_id=message_id, loop_marker=runtime.loop_marker,
+                                   unsubscribe=runtime.unsubscribe(lead.id)))
         now = utcnow()
         session.add(Message(message_id=message_id, direction=Direction.OUT, agent_id=runtime.id, lead_id=lead.id,
                             kind="follow_up", from_addr=s.address, to_addr=lead.email, subject=subject, text=body))
         session.add(Outbox(message_id=message_id, agent_id=runtime.id, lead_id=lead.id, to_addr=lead.email, raw=raw,
-                           priority=Priority.FOLLOW_UP, status=OutboxStatus.QUEUED, next_attempt_at=now,
-                           deadline_at=now + timedelta(hours=1)))
+                           priority=Priority.FOLLOW_UP, status=OutboxStatus.QUEUED, next_attempt_at=now + due_in,
+                           deadline_at=now + due_in + timedelta(hours=1)))
     return message_id
 
 

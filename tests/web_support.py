@@ -17,9 +17,8 @@ from sqlalchemy import select
 from sqa.consent import store as consent
 from sqa.daemon.app import App, AgentServices, build_app
 from sqa.daemon.supervisor import Supervisor
-from sqa.db.models import Direction, Lead, Message, Outbox, OutboxStatus, Priority, utcnow
+from sqa.db.models import Lead, Outbox, OutboxStatus
 from sqa.leads import LeadInput, add_lead, queue_first_mails
-from sqa.mailbox.compose import Draft, new_message_id, render
 from sqa.sandbox.ports import free_port
 from tests.support import LEAD_DOMAIN, agent_dict, make_settings
 
@@ -91,21 +90,9 @@ async def running_daemon(tmp_path, dovecot, sink, database_url, *, leads: dict[s
 
 async def queue_mail(app: App, lead_id: int, *, due_in: timedelta = timedelta(0)) -> str:
     """A follow-up to the lead in the outbox (due now, or scheduled later); its Message-ID."""
-    runtime = app.agents[0].runtime
-    s = runtime.settings
-    async with app.sessionmaker() as session, session.begin():
-        lead = await session.get(Lead, lead_id)
-        message_id = new_message_id(s.domain, lead.token)
-        subject, body = "Following up", "Just following up on my last note."
-        raw = render(Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
-                           subject=subject, body=body, message_id=message_id, loop_marker=runtime.loop_marker))
-        now = utcnow()
-        session.add(Message(message_id=message_id, direction=Direction.OUT, agent_id=runtime.id, lead_id=lead.id,
-                            kind="follow_up", from_addr=s.address, to_addr=lead.email, subject=subject, text=body))
-        session.add(Outbox(message_id=message_id, agent_id=runtime.id, lead_id=lead.id, to_addr=lead.email, raw=raw,
-                           priority=Priority.FOLLOW_UP, status=OutboxStatus.QUEUED, next_attempt_at=now + due_in,
-                           deadline_at=now + due_in + timedelta(hours=1)))
-    return message_id
+    from tests.test_effects import _queue_follow_up
+
+    return await _queue_follow_up(app, app.agents[0].runtime, lead_id, due_in)
 
 
 async def outbox_row(app: App, message_id: str) -> Outbox:
