@@ -45,10 +45,12 @@ test: setup
 bench-quick: setup
 	$(PY) benchmarks/e2e.py --quick --json
 	$(PY) benchmarks/crash.py --quick --json
+	$(PY) benchmarks/consent_race.py --quick --json
 
 bench: setup
 	$(PY) benchmarks/e2e.py --json
 	$(PY) benchmarks/crash.py --json
+	$(PY) benchmarks/consent_race.py --json
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
