@@ -20,6 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
@@ -140,6 +141,13 @@ class DkimSettings(_Strict):
         return self.private_key.get_secret_value().encode("ascii")
 
 
+class Seller(_Strict):
+    """Who takes over a lead (round-robin when the lead has no owner)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 class AgentSettings(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     address: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -157,6 +165,8 @@ class AgentSettings(_Strict):
     ooo_default_pause_days: int = Field(default=7, ge=1)  # out of office with no return date stated
     bounce_score_threshold: float = Field(default=3.0, gt=0)  # soft bounces (0.5 a day) up to this = hard
     bounce_alert_share: float = Field(default=0.03, gt=0, le=1)  # ALERT when bounces/sends (7 days) exceed it
+    review_before_send: bool = False  # replies wait in the outbox as awaiting_approval (`sqa drafts approve`)
+    sellers: list[Seller] = Field(default_factory=list)  # handoff: the lead's owner, else round-robin over these
 
     @property
     def domain(self) -> str:
@@ -224,8 +234,51 @@ class ConsentSettings(_Strict):
 
 
 class MqttSettings(_Strict):
+    """The broker handoff events go to (QoS 1, retried until it acknowledges)."""
+
     host: str
     port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    password_credential: str | None = None
+    tls: bool = False  # TLS with a verifying default context (port usually 8883)
+    topic_prefix: str = Field(default="sqa", pattern=r"^[^#+\s]+$")  # topics: <prefix>/<agent>/leads/<id>/<kind>
+    client_id: str | None = None  # default: sqa-<instance>
+    timeout_s: float = Field(default=10.0, gt=0)  # connect and PUBACK wait
+
+
+class WebhookSettings(_Strict):
+    """An HTTP POST of each handoff event's JSON, signed with HMAC-SHA256."""
+
+    url: str = Field(pattern=r"^https?://[^\s/?#]+(/[^\s]*)?$")
+    secret: SecretStr | None = None  # better: secret_credential
+    secret_credential: str | None = None
+    timeout_s: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _checks(self) -> WebhookSettings:
+        if self.secret is None and self.secret_credential is None:
+            raise ValueError("a webhook needs secret or secret_credential")
+        if self.secret is not None and len(self.secret.get_secret_value()) < 16:
+            raise ValueError("secret must be at least 16 characters")
+        host = (urlsplit(self.url).hostname or "").lower()
+        if self.url.startswith("http://") and host not in _LOOPBACK:
+            raise ValueError(f"url: plain http is allowed only for loopback hosts, not {host!r}")
+        return self
+
+    def key(self) -> bytes:
+        if self.secret is None:
+            raise ConfigError("handoff.webhook: no secret")
+        return self.secret.get_secret_value().encode("utf-8")
+
+
+class HandoffSettings(_Strict):
+    """Delivery of handoff/disqualified/escalated events (MQTT in [mqtt], the webhook here)."""
+
+    webhook: WebhookSettings | None = None
+    retry_base_s: float = Field(default=2.0, gt=0)
+    retry_max_s: float = Field(default=300.0, gt=0)
+    poll_s: float = Field(default=30.0, gt=0)  # also woken after every inbound batch
 
 
 class DaemonSettings(_Strict):
@@ -247,6 +300,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     consent: ConsentSettings = ConsentSettings()
     mqtt: MqttSettings | None = None
+    handoff: HandoffSettings = HandoffSettings()
     daemon: DaemonSettings = DaemonSettings()
 
     @model_validator(mode="after")
@@ -317,6 +371,10 @@ def _resolve_credentials(data: dict[str, Any], environ: Mapping[str, str]) -> No
         for section in ("imap", "smtp"):
             _fill(agent.get(section), "password_credential", "password", f"agents[{index}].{section}", cred_dir)
         _fill(agent.get("dkim"), "private_key_credential", "private_key", f"agents[{index}].dkim", cred_dir)
+    _fill(data.get("mqtt"), "password_credential", "password", "mqtt", cred_dir)
+    handoff = data.get("handoff")
+    if isinstance(handoff, dict):
+        _fill(handoff.get("webhook"), "secret_credential", "secret", "handoff.webhook", cred_dir)
     consent = data.get("consent")
     _fill(consent, "token_key_credential", "token_key", "consent", cred_dir)
     if isinstance(consent, dict):
