@@ -261,3 +261,27 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # seller | supervisor | admin
     token_hash: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(Base):
+    """A handoff/disqualified/escalated event, written in the batch transaction; delivered after commit.
+
+    The publisher service (handoff/publisher.py) sends pending rows to MQTT and the webhook and stamps
+    each channel's *_sent_at; a row survives restarts until every configured channel has it.
+    Deleted with its lead (an erasure).
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_due", "next_attempt_at"), Index("ix_events_agent_assigned", "agent_id", "assigned_by"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # handoff | disqualified | escalated
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    assigned_by: Mapped[str | None] = mapped_column(String(16))  # owner | round_robin | None
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)  # None: nothing left to deliver
+    mqtt_sent_at: Mapped[datetime | None]
+    webhook_sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
