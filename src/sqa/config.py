@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
@@ -165,6 +166,7 @@ class AgentSettings(_Strict):
     ooo_default_pause_days: int = Field(default=7, ge=1)  # out of office with no return date stated
     bounce_score_threshold: float = Field(default=3.0, gt=0)  # soft bounces (0.5 a day) up to this = hard
     bounce_alert_share: float = Field(default=0.03, gt=0, le=1)  # ALERT when bounces/sends (7 days) exceed it
+    model: str | None = None  # the engage engine's model for this agent (default: engine.model)
     review_before_send: bool = False  # replies wait in the outbox as awaiting_approval (`sqa drafts approve`)
     sellers: list[Seller] = Field(default_factory=list)  # handoff: the lead's owner, else round-robin over these
 
@@ -179,7 +181,39 @@ class DatabaseSettings(_Strict):
 
 
 class EngineSettings(_Strict):
-    kind: Literal["offline"] = "offline"
+    """The engage agent's engine. `openai` speaks to any OpenAI-compatible endpoint (OpenAI, Azure OpenAI,
+    vLLM, Ollama, llama.cpp) and never leaves `allowed_hosts`: the data-residency control."""
+
+    kind: Literal["offline", "openai"] = "offline"
+    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")  # e.g. https://api.openai.com/v1
+    api_key: SecretStr | None = None  # better: api_key_credential
+    api_key_credential: str | None = None
+    azure_api_version: str | None = None  # set: AsyncAzureOpenAI, base_url = the Azure endpoint, model = the deployment
+    model: str = "gpt-4o-mini"  # an agent's `model` overrides it
+    timeout_s: float = Field(default=30.0, gt=0)  # per request
+    max_retries: int = Field(default=2, ge=0, le=10)  # by the client, on connection errors, timeouts, 429 and 5xx
+    max_output_tokens: int = Field(default=800, ge=64)
+    allowed_hosts: list[str] = Field(default_factory=list)  # empty: no endpoint is allowed
+    fallback_offline: bool = True  # endpoint down after the retries: the offline engine answers (else: a human)
+
+    @model_validator(mode="after")
+    def _endpoint_allowed(self) -> EngineSettings:
+        if self.kind == "openai":
+            endpoint_host(self)  # raises ValueError with the reason
+        return self
+
+
+def endpoint_host(engine: EngineSettings) -> str:
+    """The host of engine.base_url, which must be in engine.allowed_hosts (ValueError otherwise)."""
+    if not engine.base_url:
+        raise ValueError("engine.kind = 'openai' needs engine.base_url")
+    host = (urlsplit(engine.base_url).hostname or "").lower()
+    allowed = {h.strip().lower().rstrip(".") for h in engine.allowed_hosts}
+    if host not in allowed:
+        listed = ", ".join(sorted(allowed)) or "empty"
+        raise ValueError(f"engine.base_url host {host!r} is not in engine.allowed_hosts ({listed}): "
+                         "the model endpoint must be allow-listed (data residency)")
+    return host
 
 
 class WebSettings(_Strict):
@@ -375,6 +409,7 @@ def _resolve_credentials(data: dict[str, Any], environ: Mapping[str, str]) -> No
     handoff = data.get("handoff")
     if isinstance(handoff, dict):
         _fill(handoff.get("webhook"), "secret_credential", "secret", "handoff.webhook", cred_dir)
+    _fill(data.get("engine"), "api_key_credential", "api_key", "engine", cred_dir)
     consent = data.get("consent")
     _fill(consent, "token_key_credential", "token_key", "consent", cred_dir)
     if isinstance(consent, dict):

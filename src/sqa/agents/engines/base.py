@@ -114,6 +114,7 @@ class EngineInput:
     persona: Persona | None = None
     snippets: tuple[Snippet, ...] = ()  # retrieved for this reply
     feedback: str | None = None  # a guardrail's reason when this is the one regeneration
+    model: str | None = None  # the agent's model override (AgentSettings.model); engines without models ignore it
 
 
 @dataclass(frozen=True, slots=True)
