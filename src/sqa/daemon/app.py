@@ -12,6 +12,7 @@ from sqa.agents.engines import make_engine
 from sqa.config import Settings
 from sqa.db import migrate
 from sqa.db.session import is_sqlite, make_engine as make_db_engine, make_sessionmaker
+from sqa.handoff.publisher import HandoffPublisher
 from sqa.mailbox.analyze import Analyzer
 from sqa.mailbox.inbound import InboundProcessor
 from sqa.mailbox.journal import SendJournal
@@ -49,6 +50,7 @@ class App:
     agents: list[AgentServices] = field(default_factory=list)  # empty unless built with services
     analyzer: Analyzer | None = None  # parse + classify, shared by the agents' watchers
     web: WebServer | None = None  # the unsubscribe pages (settings.web.enabled), built with services
+    publisher: HandoffPublisher | None = None  # handoff events to MQTT / webhook, when either is configured
 
     def runtime(self, name: str | None) -> AgentRuntime:
         """The named agent, or the only one; ValueError with the choices otherwise."""
@@ -104,9 +106,11 @@ async def build_app(settings: Settings, *, services: bool = True) -> App:
         return app
     engage = EngageAgent(make_engine(settings.engine.kind))
     app.analyzer = Analyzer(settings.daemon.analyze_workers)
+    publisher = HandoffPublisher(sessionmaker, settings)
+    app.publisher = publisher if publisher.enabled else None
     try:
         for runtime in runtimes:
-            app.agents.append(_services(settings, sessionmaker, runtime, engage, app.analyzer))
+            app.agents.append(_services(settings, sessionmaker, runtime, engage, app.analyzer, app.publisher))
         if settings.web.enabled:
             app.web = WebServer(settings.web, make_web_app(app))
     except BaseException:
@@ -116,7 +120,7 @@ async def build_app(settings: Settings, *, services: bool = True) -> App:
 
 
 def _services(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], runtime: AgentRuntime,
-              engage: EngageAgent, analyzer: Analyzer) -> AgentServices:
+              engage: EngageAgent, analyzer: Analyzer, publisher: HandoffPublisher | None = None) -> AgentServices:
     journal = SendJournal(settings.state_dir / "journal" / f"{runtime.name}.outbox")
     save = wants_sent_copy(runtime.settings)
     sender = Sender(sessionmaker, runtime, journal, instance=settings.daemon.instance, save_sent=save)
@@ -124,5 +128,6 @@ def _services(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
     if copier is not None:
         sender.on_sent = copier.wake
     processor = InboundProcessor(sessionmaker, runtime, engage, analyzer)
-    watcher = Watcher(sessionmaker, runtime, processor, on_batch=sender.wake)
+    on_batch = sender.wake if publisher is None else lambda: (sender.wake(), publisher.wake())
+    watcher = Watcher(sessionmaker, runtime, processor, on_batch=on_batch)
     return AgentServices(runtime, watcher, sender, copier, journal)

@@ -49,6 +49,8 @@ class Supervisor:
         services: list[Service] = [svc for agent in self.app.agents for svc in agent.services()]
         if self.app.web is not None:
             services.append(self.app.web)
+        if self.app.publisher is not None:
+            services.append(self.app.publisher)
         return services
 
     def install_signals(self) -> None:
@@ -154,4 +156,6 @@ async def drain_once(app: App) -> dict[str, dict[str, int]]:
         if agent.copier is not None:
             await agent.copier.copy_pending()
         stats[agent.runtime.name] = {"handled": agent.watcher.handled_total, "sent": sent}
+    if app.publisher is not None:
+        await app.publisher.publish_due()
     return stats

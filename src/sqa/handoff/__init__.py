@@ -1,1 +1,1 @@
-
+"""Handing leads to people: summary, seller mail, MQTT events and signed webhooks."""
