@@ -127,3 +127,20 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         pytest.fail(f"an exception was only logged (mark the test @pytest.mark.allow_logged_errors if that is expected): "
                     f"{first.name}: {first.getMessage()}\n"
                     + logging.Formatter().formatException(first.exc_info), pytrace=False)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def fake_openai_session() -> AsyncIterator[object]:
+    """A local OpenAI-compatible server (sqa.sandbox.openai_server) with a script queue of answers."""
+    from sqa.sandbox.openai_server import FakeOpenAI
+
+    async with FakeOpenAI() as server:
+        yield server
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def fake_openai(fake_openai_session):  # noqa: ANN001, ANN201
+    """The fake OpenAI server with an empty script, no latency and no recorded requests."""
+    fake_openai_session.reset()
+    yield fake_openai_session
+    fake_openai_session.reset()

@@ -104,7 +104,7 @@ async def build_app(settings: Settings, *, services: bool = True) -> App:
     app = App(settings, engine, sessionmaker, runtimes)
     if not services:
         return app
-    engage = EngageAgent(make_engine(settings.engine.kind))
+    engage = EngageAgent(make_engine(settings.engine))
     app.analyzer = Analyzer(settings.daemon.analyze_workers)
     publisher = HandoffPublisher(sessionmaker, settings)
     app.publisher = publisher if publisher.enabled else None
