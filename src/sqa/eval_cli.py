@@ -27,15 +27,19 @@ import logging
 import os
 import sys
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate the engage agent on scripted conversations.")
 out = Console()
 err = Console(stderr=True)
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"  # what the openai SDK uses without OPENAI_BASE_URL
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -43,27 +47,33 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def build_engine(kind: str, model: str | None, environ: dict[str, str] | None = None) -> Any:
-    """The engine to evaluate; raises ValueError with one readable line when it cannot be built."""
-    if kind == "offline":
-        from sqa.agents.engines.offline import OfflineEngine
+def build_engine(kind: str, model: str | None, environ: Mapping[str, str] | None = None) -> Any:
+    """The engine to evaluate; raises ValueError with one readable line when it cannot be built.
 
-        return OfflineEngine()
+    openai: the endpoint from OPENAI_BASE_URL (default the OpenAI API) and OPENAI_API_KEY; that endpoint's
+    host is the allow-list (the operator named it); no offline fallback, so the numbers are the model's.
+    """
+    from sqa.agents.engines import make_engine
+    from sqa.config import ConfigError, EngineSettings
+
+    if kind == "offline":
+        return make_engine("offline")
     if kind != "openai":
         raise ValueError(f"unknown engine {kind!r} (offline or openai)")
-    try:
-        from sqa.agents.engines import openai as openai_engine  # E3's engine
-    except ImportError:
-        raise ValueError("--engine openai: the openai engine is not available in this build yet") from None
     env = os.environ if environ is None else environ
     if not model:
         raise ValueError("--engine openai needs --model NAME")
-    if not env.get("OPENAI_BASE_URL") and not env.get("OPENAI_API_KEY"):
-        raise ValueError("--engine openai needs OPENAI_BASE_URL and/or OPENAI_API_KEY in the environment")
-    factory = getattr(openai_engine, "from_env", None)
-    if factory is None:
-        raise ValueError("--engine openai: the openai engine has no from_env(model) constructor yet")
-    return factory(model=model, environ=dict(env))
+    base_url = (env.get("OPENAI_BASE_URL") or DEFAULT_OPENAI_BASE_URL).rstrip("/")
+    host = (urlsplit(base_url).hostname or "").lower()
+    try:
+        settings = EngineSettings(kind="openai", base_url=base_url, api_key=env.get("OPENAI_API_KEY") or None,
+                                  model=model, allowed_hosts=[host] if host else [], fallback_offline=False)
+        return make_engine(settings)
+    except (ValidationError, ConfigError, ValueError) as exc:
+        detail = exc.errors()[0].get("msg", str(exc)) if isinstance(exc, ValidationError) else str(exc)
+        raise ValueError(f"--engine openai: OPENAI_BASE_URL {base_url!r}: {detail}") from None
+    except ImportError as exc:
+        raise ValueError(f"--engine openai is not available: {exc}") from None
 
 
 def conversations(
@@ -73,7 +83,7 @@ def conversations(
     json_out: Annotated[bool, typer.Option("--json", help="one JSON object per case, then a summary line")] = False,
 ) -> None:
     """Play each conversation through the engage agent and print its decision, BANT and reply."""
-    from sqa.agents.evaluate import InputError, check_unique, parse_cases, run_cases, summarize
+    from sqa.agents.evaluate import InputError, check_unique, parse_cases, summarize
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     cases = []
@@ -93,7 +103,7 @@ def conversations(
         eng = build_engine(engine, model)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    results = asyncio.run(run_cases(cases, eng))
+    results = asyncio.run(_run(cases, eng))
     summary = summarize(cases, results)
     if json_out:
         for res in results:
@@ -115,6 +125,17 @@ def conversations(
                   f"BANT F1 {summary['bant_f1']:.3f}  opt-out recall "
                   f"{'-' if summary['opt_out_recall'] is None else format(summary['opt_out_recall'], '.0%')}  "
                   f"injection handoffs {summary['injection_handoffs']}", highlight=False)
+
+
+async def _run(cases: list[Any], engine: Any) -> list[Any]:
+    from sqa.agents.evaluate import run_cases
+
+    try:
+        return await run_cases(cases, engine)
+    finally:
+        close = getattr(engine, "close", None)
+        if close is not None:
+            await close()
 
 
 eval_app.command("conversations")(conversations)
