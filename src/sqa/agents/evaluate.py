@@ -227,10 +227,7 @@ async def run_case(case: Case, engine: Engine) -> CaseResult:
         result.bant = known(out.state)
         decision = DECISION_MAP.get(out.decision, out.decision.value)
         result.decision = decision if decision in DECISIONS else "handoff"
-        codes = list(getattr(res, "violations", ()) or ())
-        if out.decision is Decision.ESCALATE:
-            codes += [r for r in out.reasons if r not in codes and _looks_like_code(r)]
-        result.violations += [{"turn": n, "code": str(c)} for c in codes]
+        result.violations += [{"turn": n, "code": str(c)} for c in getattr(res, "violations", ()) or ()]
         body = res.body if out.decision is not Decision.ESCALATE else None
         result.reply = body
         if body is not None:
@@ -238,11 +235,6 @@ async def run_case(case: Case, engine: Engine) -> CaseResult:
         if result.decision in CLOSING:
             break
     return result
-
-
-def _looks_like_code(reason: str) -> bool:
-    """Guardrail codes in an escalation's reasons ("unsupported_claim"), not prose."""
-    return reason.replace("_", "").isalpha() and reason.islower() and "_" in reason
 
 
 async def run_cases(cases: Sequence[Case], engine: Engine, concurrency: int = CONCURRENCY) -> list[CaseResult]:
