@@ -6,8 +6,9 @@
 - The lead's words are untrusted data: they go into the USER message only,
   inside a block whose markers carry a random nonce, and any marker-like text
   in them is defused first, so a lead cannot close the block and write
-  "instructions" after it. State quotes (evidence) are the lead's words too:
-  they travel as JSON strings inside the context, never as prose.
+  "instructions" after it. Known BANT values (from the lead's words too) travel
+  as short JSON strings inside the context, never as prose; their evidence
+  quotes are not sent at all (they are for the seller's summary).
 - Lead fields come from LeadProfile alone (first name, company, title,
   language): the allow-list. Nothing else of a lead row exists here.
 """
@@ -25,7 +26,9 @@ from sqa.agents.engines.base import EngineInput
 
 #: Made once per process; never logged, never stored.
 CANARY = f"sqa-canary-{secrets.token_hex(8)}"
-EVIDENCE_CHARS = 200  # a state quote is cut to this in the prompt: the prompt stays flat as the thread grows
+VALUE_CHARS = 80  # a known BANT value is cut to this in the prompt: the prompt stays flat as the thread grows
+QUESTION_CHARS = 200
+LAST_MESSAGE_CHARS = 600
 REPLY_CHARS = 4000  # the lead's new text beyond this is cut (and said so)
 
 _MARKER_WORDS = re.compile(r"lead[\s_-]*message", re.IGNORECASE)
@@ -122,11 +125,11 @@ def _state(inp: EngineInput) -> dict[str, Any]:
     s = inp.state
     return {
         "turn": s.turn,
-        "known": {k: {"value": v.value[:EVIDENCE_CHARS], "evidence": v.evidence[:EVIDENCE_CHARS]} for k, v in s.slots.items()},
+        "known": {k: v.value[:VALUE_CHARS] for k, v in s.slots.items()},  # evidence quotes stay home: summary only
         "asked": list(s.asked),
-        "open_questions": [q[:EVIDENCE_CHARS] for q in s.open_questions],
+        "open_questions": [q[:QUESTION_CHARS] for q in s.open_questions[:3]],
         "interest": s.interest,
-        "last_agent_message": (s.last_agent_message or "")[:600] or None,
+        "last_agent_message": (s.last_agent_message or "")[:LAST_MESSAGE_CHARS] or None,
     }
 
 

@@ -220,8 +220,13 @@ def plausible_answer(request: dict[str, Any]) -> Answer:
     pending = [s for s in ("need", "timeline", "budget", "authority") if s not in known and s not in asked]
     decision, text = ("reply", questions.get(pending[0], "Could you tell me more?")) if pending else (
         "handoff", context.get("closing") or "Thank you.")
+    cited, intent = [], "none"
+    snippets = context.get("snippets") or []
+    if "?" in message and snippets and decision == "reply":  # answer from the first snippet, quoted
+        first = re.split(r"(?<=[.!?])\s", snippets[0]["text"].strip(), maxsplit=1)[0]
+        text, cited, intent = f"{first} {text}", [snippets[0]["id"]], "question"
     return Answer.json({
-        "decision": decision, "text": text, "cited": [], "intent": "none", "bant": bant, "open_questions": [],
+        "decision": decision, "text": text, "cited": cited, "intent": intent, "bant": bant, "open_questions": [],
         "interest": "positive" if len(known) >= 2 else "unknown", "interest_signal": None, "reasons": [],
         "paused_until": None,
     })
