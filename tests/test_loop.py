@@ -52,7 +52,8 @@ async def test_reply_gets_next_bant_question_in_thread(tmp_path, dovecot, smtp_s
 
 
 async def test_four_turns_then_closing_and_handoff(tmp_path, dovecot, smtp_sink, database_url):
-    app, agent, lead_id = await _setup(tmp_path, dovecot, smtp_sink, database_url)
+    # all four BANT dimensions before a handoff (the default rule hands off at two: test_default_rule_hands_off...)
+    app, agent, lead_id = await _setup(tmp_path, dovecot, smtp_sink, database_url, qualification={"min_bant": 4})
     address = agent.runtime.settings.address
     try:
         last = (await smtp_sink.wait_for(1))[0]
@@ -76,6 +77,28 @@ async def test_four_turns_then_closing_and_handoff(tmp_path, dovecot, smtp_sink,
         await drain_once(app)
         await asyncio.sleep(0.3)
         assert len(smtp_sink.messages) == 6
+    finally:
+        await app.close()
+
+
+async def test_default_rule_hands_off_at_two_bant_dimensions(tmp_path, dovecot, smtp_sink, database_url):
+    """Positive interest and two BANT dimensions known (need, timeline): the seller takes over at once."""
+    app, agent, lead_id = await _setup(tmp_path, dovecot, smtp_sink, database_url)
+    address = agent.runtime.settings.address
+    try:
+        last = (await smtp_sink.wait_for(1))[0]
+        answers = ["Sounds interesting, tell me more.", "Reporting takes our analysts two days a month.",
+                   "We need it running by March, and I decide together with our CFO."]
+        expected = ["What problem", "By when", "pass your answers to Sam Seller"]
+        for turn, (text, want) in enumerate(zip(answers, expected), start=1):
+            await deliver(dovecot, address, reply_to(last, sender=f"lee@{LEAD_DOMAIN}", body=text))
+            await drain_once(app)
+            last = (await smtp_sink.wait_for(turn + 1))[-1]
+            assert want in message_from_bytes(last.raw).get_payload(decode=True).decode(), turn
+        detail = await lead_detail(app.sessionmaker, lead_id)
+        assert detail.lead.status == "handed_over"
+        assert set(detail.lead.bant["slots"]) == {"need", "timeline", "authority"}  # both answers of the last mail
+        assert detail.lead.bant["slots"]["timeline"]["evidence"].startswith("We need it running by March")
     finally:
         await app.close()
 

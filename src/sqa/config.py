@@ -149,6 +149,29 @@ class Seller(_Strict):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+class QualificationSettings(_Strict):
+    """The engage agent's qualification rule (readiness.py)."""
+
+    min_bant: int = Field(default=2, ge=0, le=4)  # qualified = positive interest AND this many BANT dimensions known
+    order: list[Literal["need", "timeline", "budget", "authority"]] = Field(
+        default_factory=lambda: ["need", "timeline", "budget", "authority"], min_length=1)  # questions asked in order
+    handoff_on_intent: list[Literal["meeting", "quote", "human"]] = Field(
+        default_factory=lambda: ["meeting", "quote", "human"])  # handed to a seller at once
+
+    @model_validator(mode="after")
+    def _unique(self) -> QualificationSettings:
+        if len(set(self.order)) != len(self.order):
+            raise ValueError("order: each BANT dimension at most once")
+        return self
+
+
+class TargetProfile(_Strict):
+    """Who the agent sells to; a lead clearly outside it is disqualified with the reason."""
+
+    min_employees: int | None = Field(default=None, ge=1)
+    max_employees: int | None = Field(default=None, ge=1)
+
+
 class AgentSettings(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     address: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -169,6 +192,15 @@ class AgentSettings(_Strict):
     model: str | None = None  # the engage engine's model for this agent (default: engine.model)
     review_before_send: bool = False  # replies wait in the outbox as awaiting_approval (`sqa drafts approve`)
     sellers: list[Seller] = Field(default_factory=list)  # handoff: the lead's owner, else round-robin over these
+    knowledge_dir: Path | None = None  # .md/.txt files the agent answers from (facts, FAQ, pricing*.md, battle cards)
+    qualification: QualificationSettings = QualificationSettings()
+    target_profile: TargetProfile | None = None
+
+    @model_validator(mode="after")
+    def _knowledge_dir(self) -> AgentSettings:
+        if self.knowledge_dir is not None and not self.knowledge_dir.is_dir():
+            raise ValueError(f"knowledge_dir: {self.knowledge_dir} is not a directory")
+        return self
 
     @property
     def domain(self) -> str:

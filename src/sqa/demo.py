@@ -176,6 +176,7 @@ def demo_settings(state_dir: Path, dovecot: DovecotServer, sink: SmtpSink) -> Se
     agent = {
         "name": AGENT_NAME, "address": AGENT_ADDRESS, "display_name": "Ava Agent", "company": "Acme Analytics",
         "value_proposition": "We cut the time your team spends on monthly reporting in half.", "seller": SELLER,
+        "qualification": {"min_bant": 4},  # the demo shows all four BANT questions before the handoff
         "imap": {"host": dovecot.host, "port": dovecot.imap_port, "security": "plain", "username": AGENT_ADDRESS,
                  "password": dovecot.password, "idle_renew_s": 60, "reconnect_base_s": 0.2, "reconnect_max_s": 2,
                  "timeout_s": 10},

@@ -1,12 +1,43 @@
-"""The engage agent (minimal): turn a human reply into the next message of the thread."""
+"""The engage agent: retrieval -> engine -> guardrails (one regeneration) -> the next message of the thread.
+
+    knowledge.search(reply text) -> engine.respond(EngineInput: persona, snippets, allow-listed lead fields)
+    -> guardrails.check -> a violation: regenerate once with the reason -> still one: ESCALATE with the reasons
+
+A reply that tries to instruct the agent (prompt injection) is flagged for a
+human (EngageResult.attention) and can never cause a handoff, whatever the
+engine says.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
 
-from sqa.agents.engines.base import BANT_ORDER, ConversationState, Engine, EngineInput, EngineOutput, LeadProfile
+from sqa.agents import guardrails
+from sqa.agents.engines.base import (
+    BANT_ORDER,
+    ConversationState,
+    Decision,
+    Engine,
+    EngineInput,
+    EngineOutput,
+    Intent,
+    LeadProfile,
+    Persona,
+    Qualification,
+    Snippet,
+)
+from sqa.agents.extract import detect_language
+from sqa.agents.knowledge import EMPTY, KnowledgeBase
+from sqa.agents.lexicon import INJECTION, fold
+from sqa.agents.texts import text as wording
 from sqa.config import AgentSettings
+
+log = logging.getLogger(__name__)
+TOP_K = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +56,10 @@ class EngageResult:
     output: EngineOutput
     body: str | None  # full mail body: greeting, the agent's words, signature, footer
     latency_ms: float
+    violations: tuple[str, ...] = ()  # guardrail codes found on the final draft
+    attention: str | None = None  # why a human should look (e.g. suspected prompt injection)
+    snippets: tuple[Snippet, ...] = ()  # what retrieval gave the engine
+    regenerated: bool = False
 
 
 def first_name(name: str | None) -> str:
@@ -41,33 +76,106 @@ def fill(template: str, agent: AgentSettings, lead: LeadView) -> str:
         "display_name": agent.display_name,
         "seller": agent.seller,
         "value_proposition": agent.value_proposition,
+        "answer": "{answer}",  # filled by the engine
     }
     return template.format_map(values)
 
 
-def wrap_body(agent: AgentSettings, lead: LeadView, text: str) -> str:
+def wrap_body(agent: AgentSettings, lead: LeadView, text: str, language: str | None = None) -> str:
     t = agent.templates
-    parts = [fill(t.greeting, agent, lead), text, fill(t.signature, agent, lead)]
-    footer = fill(t.footer, agent, lead).strip()
+    greeting, signature = wording("greeting", language, t), wording("signature", language, t)
+    parts = [fill(greeting, agent, lead), text, fill(signature, agent, lead)]
+    footer = fill(wording("footer", language, t), agent, lead).strip()
     body = "\n\n".join(p.strip() for p in parts if p.strip())
     return f"{body}\n\n-- \n{footer}\n" if footer else body + "\n"
 
 
-class EngageAgent:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+def qualification(agent: AgentSettings) -> Qualification:
+    q, target = agent.qualification, agent.target_profile
+    return Qualification(min_bant=q.min_bant, order=tuple(q.order),
+                         handoff_on_intent=frozenset(Intent(i) for i in q.handoff_on_intent),
+                         min_employees=target.min_employees if target else None,
+                         max_employees=target.max_employees if target else None)
 
-    async def respond(self, agent: AgentSettings, lead: LeadView, reply_text: str) -> EngageResult:
-        questions = {slot: fill(getattr(agent.templates, slot), agent, lead) for slot in BANT_ORDER}
-        inp = EngineInput(
+
+def suspected_injection(text: str) -> bool:
+    return bool(INJECTION.search(fold(text or "")))
+
+
+class EngageAgent:
+    """One per daemon; knowledge is loaded once per agent (by name) from its knowledge_dir.
+
+    `knowledge` (tests, the eval harness): one knowledge base for every agent instead of the folders.
+    `today`: the date "contact me in Q2" is resolved against (default: today, UTC).
+    """
+
+    def __init__(self, engine: Engine, *, knowledge: KnowledgeBase | None = None,
+                 today: date | None = None, canaries: tuple[str, ...] = ()) -> None:
+        self.engine = engine
+        self.knowledge = knowledge
+        self.today = today
+        self.canaries = canaries
+        self._loaded: dict[tuple[str, Path | None], KnowledgeBase] = {}
+
+    def knowledge_for(self, agent: AgentSettings) -> KnowledgeBase:
+        if self.knowledge is not None:
+            return self.knowledge
+        key = (agent.name, agent.knowledge_dir)
+        if key not in self._loaded:
+            self._loaded[key] = KnowledgeBase.from_dir(agent.knowledge_dir) if agent.knowledge_dir else EMPTY
+        return self._loaded[key]
+
+    def _input(self, agent: AgentSettings, lead: LeadView, reply_text: str,
+               snippets: tuple[Snippet, ...]) -> EngineInput:
+        language = lead.language or detect_language(reply_text) or lead.state.language
+        t = agent.templates
+        questions = {slot: fill(wording(slot, language, t), agent, lead) for slot in BANT_ORDER}
+        questions["answer"] = fill(wording("answer", language, t), agent, lead)
+        questions["pause"] = fill(wording("pause", language, t), agent, lead)
+        return EngineInput(
             reply_text=reply_text,
             state=lead.state,
             lead=LeadProfile(first_name(lead.name), lead.company, lead.title, lead.language),
             questions=questions,
-            closing=fill(agent.templates.closing, agent, lead),
+            closing=fill(wording("closing", language, t), agent, lead),
+            persona=Persona(agent.display_name, agent.company, agent.value_proposition),
+            snippets=snippets,
+            qualification=qualification(agent),
+            today=self.today,
+            model=agent.model,
         )
+
+    def _check(self, agent: AgentSettings, inp: EngineInput, out: EngineOutput) -> list[guardrails.Violation]:
+        if not out.text:
+            return []
+        return guardrails.check(out.text, inp, out, canaries=self.canaries,
+                                allowed_emails=frozenset({agent.address.lower()}))
+
+    async def respond(self, agent: AgentSettings, lead: LeadView, reply_text: str) -> EngageResult:
         started = time.perf_counter()
+        snippets = tuple(self.knowledge_for(agent).search(reply_text, k=TOP_K))
+        inp = self._input(agent, lead, reply_text, snippets)
         out = await self.engine.respond(inp)
+        attention = "suspected prompt injection: the reply tried to instruct the agent" \
+            if suspected_injection(reply_text) else None
+        if attention and out.decision is Decision.HANDOFF:
+            out = replace(out, decision=Decision.ESCALATE, text=None,
+                          reason="suspected prompt injection: no handoff, a human decides",
+                          reasons=out.reasons + ("suspected_prompt_injection",))
+        violations = self._check(agent, inp, out)
+        regenerated = False
+        if violations:
+            regenerated = True
+            retry = replace(inp, feedback=guardrails.feedback(violations))
+            out = await self.engine.respond(retry)
+            violations = self._check(agent, retry, out)
+            if violations:
+                codes = tuple(dict.fromkeys(v.code for v in violations))
+                log.info("engage: draft still violates %s after one regeneration: a human takes over", codes)
+                out = replace(out, decision=Decision.ESCALATE, text=None, cited=(),
+                              reason="guardrails rejected the draft twice", reasons=codes)
         latency = (time.perf_counter() - started) * 1000
-        body = wrap_body(agent, lead, out.text) if out.text else None
-        return EngageResult(out, body, latency)
+        language = out.state.language or lead.language
+        body = wrap_body(agent, lead, out.text, language) if out.text else None
+        return EngageResult(out, body, latency, tuple(dict.fromkeys(v.code for v in violations)), attention,
+                            snippets, regenerated)

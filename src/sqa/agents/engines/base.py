@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -37,6 +38,7 @@ class Snippet:
     source: str  # file name
     text: str
     score: float = 0.0
+    title: str = ""  # the heading the text stands under (retrieval context; not quoted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,7 @@ class ConversationState:
     open_questions: tuple[str, ...] = ()  # the lead's questions not answered yet
     interest: str | None = None  # "positive" | "negative" | None
     interest_signal: str | None = None  # the quote that showed it
+    language: str | None = None  # the lead's language as last detected (en, de, fr, es)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +70,7 @@ class ConversationState:
             "open_questions": list(self.open_questions),
             "interest": self.interest,
             "interest_signal": self.interest_signal,
+            "language": self.language,
         }
 
     @classmethod
@@ -80,6 +84,7 @@ class ConversationState:
             open_questions=tuple(data.get("open_questions") or ()),
             interest=data.get("interest"),
             interest_signal=data.get("interest_signal"),
+            language=data.get("language"),
         )
 
 
@@ -103,6 +108,17 @@ class Persona:
 
 
 @dataclass(frozen=True, slots=True)
+class Qualification:
+    """The agent's qualification rule (AgentSettings.qualification, target_profile)."""
+
+    min_bant: int = 2  # qualified = positive interest AND at least this many BANT dimensions known
+    order: tuple[str, ...] = BANT_ORDER  # the order BANT questions are asked in
+    handoff_on_intent: frozenset[Intent] = frozenset({Intent.MEETING, Intent.QUOTE, Intent.HUMAN})
+    min_employees: int | None = None  # optional target profile: company size
+    max_employees: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EngineInput:
     """Everything an engine may see (minimal payload: no transcript, no other lead, allow-listed lead fields)."""
 
@@ -114,6 +130,8 @@ class EngineInput:
     persona: Persona | None = None
     snippets: tuple[Snippet, ...] = ()  # retrieved for this reply
     feedback: str | None = None  # a guardrail's reason when this is the one regeneration
+    qualification: Qualification = Qualification()
+    today: date | None = None  # "contact me in Q2" is resolved against it (default: today, UTC)
     model: str | None = None  # the agent's model override (AgentSettings.model); engines without models ignore it
 
 

@@ -1,0 +1,423 @@
+"""Deterministic extraction from the lead's NEW reply text (en, de, fr, es): BANT, intents, interest, injection.
+
+Everything is decided per sentence, so a mail that answers several BANT
+questions fills several slots, and a sentence that tries to instruct the agent
+(prompt injection) is flagged and then ignored for everything else: it can
+neither fill a slot nor raise an intent. The rules are phrasings (lexicon.py),
+never particular messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqa.agents import lexicon as lx
+from sqa.agents.engines.base import Intent, Slot
+from sqa.agents.lexicon import fold, rx
+
+EVIDENCE_CHARS = 300
+
+CUR = r"(?:eur|euros?|€|\$|usd|us\$|dollars?|gbp|£|pounds?|chf|francs?|k€|k\$)"
+NUM = r"(?:\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
+MULT = r"(?:k|m|mio\.?|million(?:s|en|es)?|mn|thousand|tausend|mille|mil|tsd\.?|grand)"
+AMOUNT = re.compile(rf"(?:(?P<pre>{CUR})\s?)?(?P<num>{NUM})\s?(?P<mult>{MULT}\b)?\s?(?P<post>{CUR}(?![a-z]))?")
+RANGE = re.compile(rf"(?:between|zwischen|entre)\s+(?:{CUR}\s?)?{NUM}\s?(?:{MULT}\b)?\s?(?:{CUR})?\s+(?:and|und|et|y|to|bis)\s+"
+                   rf"(?:{CUR}\s?)?{NUM}\s?(?:{MULT}\b)?\s?(?:{CUR}(?![a-z]))?"
+                   rf"|(?:{CUR}\s?)?{NUM}\s?(?:{MULT}\b)?\s?(?:-|–|to|bis|a)\s?(?:{CUR}\s?)?{NUM}\s?(?:{MULT}\b)?\s?(?:{CUR}(?![a-z]))?")
+BUDGET_WORD = re.compile(r"budget|presupuesto|spend|invest|afford|set aside|allocated|earmarked|willing to pay|"
+                         r"ausgeben|investieren|eingeplant|vorgesehen|zur verfugung|mittel|enveloppe|depenser|investir|"
+                         r"prevu|gastar|invertir|destinado|asignado|range|rahmen|fourchette|rango|per (?:year|month|user)|"
+                         r"pro (?:jahr|monat)|par an|al ano|annual|jahrlich|annuel|anual")
+BUDGET_NONE = rx(
+    r"no budget|(?:don't|do not|dont) have (?:a |any )?budget|budget (?:is |has )?(?:not|n't) (?:yet )?(?:been )?"
+    r"(?:approved|allocated|defined|set|available|planned)|without (?:a )?budget|zero budget|budget is (?:zero|frozen)",
+    r"kein(?:e|en)? budget|budget (?:ist )?(?:noch )?nicht (?:freigegeben|genehmigt|vorhanden|eingeplant)",
+    r"pas (?:encore )?de budget|aucun budget|budget (?:n'est )?pas (?:encore )?(?:valide|approuve|prevu|defini)",
+    r"(?:sin|ningun) presupuesto|no (?:tenemos|hay) (?:un |ningun )?presupuesto|presupuesto (?:aun |todavia )?no",
+)
+BUDGET_OK = rx(
+    r"budget (?:is |has been |was |got )?(?:approved|allocated|signed off|secured|in place|available|set aside|"
+    r"confirmed|there|reserved|earmarked)|(?:approved|allocated|secured|dedicated) budget|(?:we|i) have (?:a |the |some )?"
+    r"budget|budget (?:for this|for it) (?:exists|is ok)|is approved",
+    r"budget (?:ist )?(?:bereits )?(?:freigegeben|genehmigt|vorhanden|eingeplant|da|reserviert)|(?:haben|gibt es) (?:ein |das )?"
+    r"budget",
+    r"budget (?:est )?(?:deja )?(?:valide|approuve|prevu|disponible|alloue|debloque)|(?:nous )?avons (?:un |le |du )?budget",
+    r"presupuesto (?:ya )?(?:esta )?(?:aprobado|asignado|disponible|reservado)|tenemos (?:el |un )?presupuesto",
+)
+AUTH_SELF = rx(
+    r"\bi (?:alone |personally )?(?:decide|make (?:the|all|those|these|that) (?:final )?decisions?|am the (?:final )?"
+    r"decision[- ]?maker|sign off|have (?:the )?final say|own the budget|approve (?:it|this|purchases))|"
+    r"it'?s my (?:call|decision)|decision is mine|i'?m the (?:one who decides|decision[- ]?maker|budget owner)|"
+    r"(?:just|only) me\b|i'?m the only one|the decision is (?:up to )?me|up to me",
+    r"\bich (?:entscheide|treffe die entscheidung|bin (?:der|die) (?:entscheider|entscheiderin|budgetverantwortliche))|"
+    r"entscheide ich|(?:nur|allein) ich|liegt bei mir",
+    r"\bje (?:decide|prends la decision|suis (?:le |la )?decideu)|c'est moi qui decide|(?:seulement|que) moi\b|"
+    r"la decision me revient",
+    r"\b(?:yo )?decido yo|\byo decido|la decision es mia|soy (?:quien|el que|la que) decide|yo tomo la decision|"
+    r"(?:solo|solamente) yo\b|depende de mi",
+)
+AUTH_OTHERS = rx(
+    r"\b(?:my|our|the) (?:manager|boss|ceo|cfo|cto|coo|cio|board|director|vp|head of \w+|owner|founder|management|"
+    r"leadership|it department|finance (?:team|department)|partners?)\b.{0,40}\b(?:decides?|approves?|signs?|final|sign[- ]off|"
+    r"decision|involved|needs? to|has to|must|will have)",
+    r"\b(?:decides?|decision|decided|approv\w*|sign[- ]off|signs? off|signature)\b.{0,40}\b(?:ceo|cfo|cto|coo|board|manager|"
+    r"boss|procurement|purchasing|management|director|committee|leadership|owner|founder|team|partners?)\b",
+    r"together with (?:our|my|the) |(?:need|needs|require) (?:sign[- ]off|approval|a green light) from|procurement|"
+    r"purchasing (?:department|team)|buying committee|steering committee|we decide (?:together|as a team)",
+    r"einkauf|geschaftsfuhrung|geschaftsfuhrer|vorgesetzte|vorstand|(?:mein|meine|unser|unsere) (?:chef|chefin|"
+    r"cfo|ceo|cto|it-leiter|it-abteilung|finanzabteilung)|gemeinsam mit (?:unserem|unserer|meinem|meiner)|"
+    r"wir entscheiden gemeinsam|freigabe (?:durch|von)|entscheidet (?:unser|mein|der|die)",
+    r"\bachats\b|la direction|(?:mon|ma|notre) (?:responsable|directeur|directrice|patron|dg|daf|pdg|dsi|comite)|"
+    r"avec (?:notre|mon|ma) (?:daf|dg|pdg|cfo|ceo|directeur|directrice)|nous decidons ensemble|validation (?:par|de) (?:la|notre|mon)",
+    r"\bcompras\b|la direccion|(?:mi|nuestro|nuestra) (?:jefe|jefa|director|directora|gerente|cfo|ceo|junta|comite)|"
+    r"decide (?:el|la|mi|nuestro|nuestra)|decidimos juntos|junto con (?:nuestro|nuestra|mi)|aprobacion (?:de|del)",
+)
+AUTH_TITLE = re.compile(
+    r"\b(?:i am|i'm|as|ich bin|als|je suis|en tant que|soy|como)\s+(?:the |our |der |die |unser\w* |le |la |notre |el |"
+    r"nuestr[oa] )?(?P<title>(?:vp|vice president|svp|evp|head|chief \w+ officer|c[efiotm]o|director|directeur|"
+    r"directrice|directora|managing director|geschaftsfuhrer\w*|leiter\w*|owner|co-?founder|founder|inhaber\w*|"
+    r"gerente|responsable|jefe|jefa|president\w*|partner|gesellschafter\w*)\b(?: of \w+(?: \w+)?| de \w+| der \w+)?)"
+    r"|\bi (?:run|lead|head|manage|own) (?:the |our |this )?(?:\w+ )?(?:team|department|company|business|function|division)\b")
+NEED = rx(
+    r"\b(?:we|i) (?:really |urgently )?(?:need|want|are looking for|'re looking for|am looking for|are searching for|'d like to|"
+    r"would like to|have to|must|struggle|are struggling|spend|waste|lose|are losing|can't|cannot|lack)\b",
+    r"(?:our|the|my|biggest|main) (?:problem|issue|challenge|pain|bottleneck|goal|priority|headache)|"
+    r"\b(?:problem|issue|challenge|pain point|struggle|headache|bottleneck|manual(?:ly)?|spreadsheets?|errors?|mistakes|"
+    r"too slow|time[- ]consuming|tedious|error[- ]prone|inefficient|costly|frustrat\w*|painful)\b|takes (?:us |our |the |my )?"
+    r"(?:\w+ ){0,2}(?:hours|days|weeks|forever|too long)",
+    r"\bwir (?:brauchen|benotigen|suchen|wollen|mussen|verbringen|verlieren|kampfen)|(?:unser|das) (?:problem|ziel)|"
+    r"\b(?:problem|herausforderung|manuell|fehler|zeitaufwendig|muhsam|aufwendig)\b|dauert (?:zu |sehr )?(?:lange|tage|stunden)",
+    r"nous (?:avons besoin|cherchons|voulons|devons|passons|perdons)|(?:notre|le) (?:probleme|defi|objectif)|"
+    r"\b(?:probleme|manuel(?:lement)?|erreurs|fastidieu\w*)\b|prend (?:trop de temps|des jours|des heures)|besoin d",
+    r"necesitamos|buscamos|queremos|tenemos que|perdemos|(?:nuestro|el) (?:problema|reto|desafio|objetivo)|"
+    r"\b(?:problema|manual(?:mente)?|errores|tedioso)\b|lleva (?:mucho tiempo|dias|horas)",
+)
+NOT_NEED_OBJECT = re.compile(r"\b(?:need|want|brauchen|necesitamos|besoin)\b\s+(?:it|this|that|to talk|to discuss|"
+                             r"to check|to think|more (?:info|time)|approval|sign|a (?:demo|call|quote|meeting)|budget)")
+EMPLOYEES = re.compile(rf"\b(?P<n>\d[\d.,]*|{lx.NUMWORD})\s*\+?\s*(?:employees|people|staff|persons|fte|headcount|"
+                       r"mitarbeiter\w*|beschaftigte\w*|angestellte\w*|personen|employes|salaries|personnes|empleados|"
+                       r"personas|trabajadores)\b|\bteam of (?P<t>\d+|" + lx.NUMWORD + r")\b")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+NAME = re.compile(r"\b([A-ZÄÖÜÉÈÁÍÓÚÑ][a-zäöüßéèêáíóúñç'-]+(?:\s+[A-ZÄÖÜÉÈÁÍÓÚÑ][a-zäöüßéèêáíóúñç'-]+)?)")
+NOT_NAMES = frozenset("I Hi Hello Dear Thanks Thank Please Our We You Your The My He She They This That It Sie Ich Wir "
+                      "Bitte Danke Hallo Je Nous Vous Merci Bonjour Yo Nosotros Gracias Hola Mr Mrs Ms Herr Frau "
+                      "Kollege Kollegin Monsieur Madame Sr Sra Q1 Q2 Q3 Q4 CFO CEO CTO COO VP Head".split())
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|(?<=[.!?])(?=[¿¡])")
+_CLAUSES = re.compile(r",?\s+\b(?:but|however|aber|jedoch|mais|pero|sin embargo)\b\s+|;\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    slots: dict[str, Slot] = field(default_factory=dict)
+    intents: tuple[Intent, ...] = ()
+    interest: str | None = None  # "positive" | "negative"
+    interest_signal: str | None = None
+    questions: tuple[str, ...] = ()  # the lead's product questions (sentences)
+    referral: str | None = None  # the colleague the lead points to (address or name)
+    paused_until: date | None = None
+    injection: tuple[str, ...] = ()  # sentences that tried to instruct the agent
+    no_fit: tuple[str, ...] = ()  # written reasons: no need, student, competitor, bought elsewhere
+    escalate: tuple[str, ...] = ()  # pricing, legal or complaint: for a human (reasons)
+    employees: int | None = None
+    language: str | None = None
+
+
+def sentences(text: str) -> list[str]:
+    out = []
+    for part in _SENTENCES.split(text or ""):
+        part = " ".join(part.split()).strip(" -*>")
+        if part and re.search(r"\w", part):
+            out.append(part)
+    return out
+
+
+def _number(raw: str) -> int | None:
+    raw = raw.strip().lower()
+    if raw in lx.NUMBERS:
+        return lx.NUMBERS[raw]
+    digits = re.sub(r"[.,' ]", "", raw)
+    return int(digits) if digits.isdigit() else None
+
+
+def _snip(text: str) -> str:
+    return text[:EVIDENCE_CHARS]
+
+
+# -- dates ------------------------------------------------------------------------------------------
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.month - 1 + months
+    return date(day.year + index // 12, index % 12 + 1, 1)
+
+
+def resolve_date(folded: str, today: date) -> date | None:
+    """The first day a time expression points to, relative to today ("Q2" = the next first of April)."""
+    m = lx.QUARTER_RE.search(folded)
+    if m:
+        q = int(m.group(1) or m.group(3) or 0) or lx.QUARTER_WORDS.get(m.group(4) or "", 0)
+        start = date(today.year, 3 * (q - 1) + 1, 1)
+        year = m.group(2)
+        if year and m.group(1):
+            full = int(year) + (2000 if len(year) == 2 else 0)
+            return date(full, start.month, 1)
+        return start if start > today else date(today.year + 1, start.month, 1)
+    if lx.SUMMER_AFTER_RE.search(folded):
+        sept = date(today.year, 9, 1)
+        return sept if sept > today else date(today.year + 1, 9, 1)
+    if lx.NEW_YEAR_RE.search(folded):
+        return date(today.year + 1, 1, 1)
+    m = lx.NEXT_RE.search(folded)
+    if m:
+        unit = m.group(1) or m.group(2)
+        if unit in ("week", "woche", "semaine", "semana"):
+            return today + timedelta(days=7)
+        if unit in ("month", "monat", "mois", "mes"):
+            return _add_months(today, 1)
+        if unit in ("quarter", "quartal", "trimestre"):
+            return _add_months(date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), 3)
+        if unit in ("summer", "sommer", "ete", "verano"):
+            return date(today.year + (today.month >= 6), 6, 1)
+        if unit in ("fall", "autumn", "herbst", "automne", "otono"):
+            return date(today.year + (today.month >= 9), 9, 1)
+        if unit in ("spring", "fruhling", "printemps", "primavera"):
+            return date(today.year + (today.month >= 3), 3, 1)
+        if unit in ("winter", "hiver", "invierno"):
+            return date(today.year + (today.month >= 12), 12, 1)
+        return date(today.year + 1, 1, 1)
+    m = lx.RELATIVE_RE.search(folded)
+    if m:
+        n = _number(m.group(1)) or 1
+        unit = m.group(2)
+        if unit.startswith(("day", "tag", "jour", "dia")):
+            return today + timedelta(days=n)
+        if unit.startswith(("week", "woche", "semaine", "semana")):
+            return today + timedelta(weeks=n)
+        if unit.startswith(("year", "jahr", "an", "ano")):
+            return date(today.year + n, today.month, 1)
+        return _add_months(today, n)
+    m = lx.MONTH_RE.search(folded)
+    if m:
+        month = next(k for k, v in lx.MONTHS.items() if m.group(1) in v.split("|"))
+        if m.group(2):
+            return date(int(m.group(2)), month, 1)
+        start = date(today.year, month, 1)
+        return start if start > today else date(today.year + 1, month, 1)
+    if re.search(r"end of (?:the )?year|year[- ]end|jahresende|ende des jahres|fin d'annee|fin de(?:l)? ano", folded):
+        return date(today.year, 12, 1) if today.month < 12 else date(today.year + 1, 1, 1)
+    if re.search(r"next year|nachstes jahr|l'annee prochaine|el (?:proximo )?ano (?:que viene)?", folded):
+        return date(today.year + 1, 1, 1)
+    return None
+
+
+def _has_time(folded: str) -> bool:
+    return bool(lx.QUARTER_RE.search(folded) or lx.MONTH_RE.search(folded) or lx.RELATIVE_RE.search(folded)
+                or lx.NEXT_RE.search(folded) or lx.TIMELINE.search(folded) or lx.SUMMER_AFTER_RE.search(folded)
+                or lx.NEW_YEAR_RE.search(folded))
+
+
+# -- slots --------------------------------------------------------------------------------------------
+
+
+def _budget(folded: str, original: str) -> str | None:
+    if BUDGET_NONE.search(folded):
+        return "none yet"
+    found = None
+    m = RANGE.search(folded)
+    if m and (re.search(CUR, m.group(0)) or re.search(MULT, m.group(0)) or BUDGET_WORD.search(folded)):
+        found = original[m.start():m.end()].strip()
+    if found is None:
+        for m in AMOUNT.finditer(folded):
+            num = _number(m.group("num"))
+            cur = m.group("pre") or m.group("post")
+            if num is None or (not cur and re.fullmatch(r"(?:19|20)\d\d", m.group("num"))):
+                continue
+            context = BUDGET_WORD.search(folded) or BUDGET_OK.search(folded)
+            if cur or (m.group("mult") and context) or (context and num >= 1000):
+                found = original[m.start():m.end()].strip()
+                break
+    approved = BUDGET_OK.search(folded)
+    if found and approved:
+        return f"{found} (approved)"
+    if found:
+        return found
+    return "approved" if approved else None
+
+
+def _authority(folded: str, original: str) -> str | None:
+    if AUTH_SELF.search(folded):
+        return "the lead decides" + (" with others" if AUTH_OTHERS.search(folded) else "")
+    m = AUTH_OTHERS.search(folded)
+    if m:
+        return f"others involved: {original[m.start():m.end()].strip()}"
+    m = AUTH_TITLE.search(folded)
+    if m:
+        return f"role: {original[m.start('title'):m.end('title')].strip()}" if m.group("title") else \
+            f"role: {original[m.start():m.end()].strip()}"
+    return None
+
+
+def _timeline(folded: str, original: str) -> str | None:
+    for pattern in (lx.QUARTER_RE, lx.MONTH_RE, lx.RELATIVE_RE, lx.NEXT_RE, lx.TIMELINE):
+        m = pattern.search(folded)
+        if m:
+            return original[m.start():m.end()].strip()
+    return None
+
+
+def _need(folded: str, vocabulary: frozenset[str]) -> bool:
+    from sqa.agents.knowledge import tokens
+
+    if lx.NO_NEED.search(folded):
+        return False
+    m = NEED.search(folded)
+    if m and not NOT_NEED_OBJECT.search(folded[m.start():m.start() + 40]):
+        return True
+    if vocabulary and lx.FIRST_PERSON.search(folded) and "?" not in folded:
+        return len(set(tokens(folded)) & vocabulary) >= 2
+    return False
+
+
+def _referral(original: str) -> str:
+    m = EMAIL.search(original)
+    if m:
+        return m.group(0)
+    words = sentences(original)[0] if original else ""
+    for m in NAME.finditer(words):
+        name = m.group(1)
+        first = name.split()[0]
+        if m.start() > 0 and first not in NOT_NAMES:
+            return name
+    return "a colleague (no name given)"
+
+
+def _employees(folded: str) -> int | None:
+    m = EMPLOYEES.search(folded)
+    if not m:
+        return None
+    return _number(m.group("n") or m.group("t") or "")
+
+
+# -- language -----------------------------------------------------------------------------------------
+
+_LANG_WORDS = {
+    "en": set("the and is are we our you to for of with this that have not it be will would can thanks".split()),
+    "de": set("der die das und ist wir unser sie nicht mit für ich ein eine zu haben wäre gerne danke bitte auch".split()),
+    "fr": set("le la les et est nous notre vous pas avec pour je un une des du merci bien aussi c'est".split()),
+    "es": set("el la los las y es somos nuestro usted no con para yo un una del por gracias también que".split()),
+}
+
+
+def detect_language(text: str) -> str | None:
+    """en, de, fr or es by common words and letters; None when unsure."""
+    words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", (text or "").lower())
+    scores = {lang: sum(w in vocab for w in words) for lang, vocab in _LANG_WORDS.items()}
+    scores["de"] += 2 * len(re.findall(r"[äöüß]", text.lower()))
+    scores["es"] += 2 * len(re.findall(r"[ñ¿¡]", text))
+    scores["fr"] += 2 * len(re.findall(r"[çœèêà]", text.lower()))
+    best = max(scores, key=lambda k: scores[k])
+    ranked = sorted(scores.values(), reverse=True)
+    return best if ranked[0] >= 2 and ranked[0] > ranked[1] else None
+
+
+# -- the whole reply ----------------------------------------------------------------------------------
+
+
+def is_question(sentence: str, folded: str) -> bool:
+    return sentence.endswith("?") or sentence.startswith("¿") or bool(lx.QUESTION_START.match(folded))
+
+
+def extract(text: str, turn: int, *, today: date, vocabulary: frozenset[str] = frozenset(),
+            asked_last: str | None = None) -> Extraction:
+    """What the lead's new text says. `asked_last`: the BANT slot the agent asked in its last message."""
+    slots: dict[str, Slot] = {}
+    intents: list[Intent] = []
+    questions: list[str] = []
+    injection: list[str] = []
+    no_fit: list[str] = []
+    escalate: list[str] = []
+    interest = signal = referral = None
+    paused: date | None = None
+    employees: int | None = None
+    loose: list[str] = []  # statements that filled nothing: the answer to the question asked, perhaps
+
+    def add(intent: Intent) -> None:
+        if intent not in intents:
+            intents.append(intent)
+
+    for sent in sentences(text):
+        folded = fold(sent)
+        if lx.INJECTION.search(folded):
+            injection.append(_snip(sent))
+            continue
+        question = is_question(sent, folded)
+        negated = bool(lx.NEGATION.search(folded))
+        wrong = lx.WRONG_PERSON.search(folded)
+        if wrong and not re.search(r"\b(?:me|mich|moi|conmigo)\b", folded[wrong.end():wrong.end() + 12]):
+            add(Intent.WRONG_PERSON)
+            referral = referral or _referral(sent[wrong.start():] if EMAIL.search(sent[wrong.start():]) or
+                                             NAME.search(sent[wrong.start():]) else sent)
+            continue
+        defer = lx.DEFER.search(folded)
+        if defer and (_has_time(folded) or re.search(r"later|spater|plus tard|mas adelante|not (?:right )?now", folded)):
+            add(Intent.DEFER)
+            when = resolve_date(folded, today) or today + timedelta(days=90)
+            paused = paused or when
+            continue
+        for pattern, reason in ((lx.BOUGHT, "bought elsewhere"), (lx.STUDENT, "a student, not a buyer"),
+                                (lx.COMPETITOR, "a competitor"), (lx.NO_NEED, "no need")):
+            if pattern.search(folded):
+                no_fit.append(f"{reason}: \"{_snip(sent)}\"")
+        if lx.NOT_INTERESTED.search(folded):
+            add(Intent.NOT_INTERESTED)
+            interest, signal = "negative", _snip(sent)
+        meeting = lx.MEETING.search(folded) and (lx.REQUEST.search(folded) or question)
+        if meeting and not (negated and re.search(r"\b(?:no|not|kein\w*|pas|sin|don't)\b.{0,25}" + lx.MEETING.pattern[:0]
+                                                    + r"(?:call|meeting|demo|termin|gesprach|appel|reunion|llamada|demo)",
+                                                    folded)):
+            add(Intent.MEETING)
+        if lx.QUOTE.search(folded) and not lx.INJECTION.search(folded):
+            add(Intent.QUOTE)
+        if lx.HUMAN.search(folded):
+            add(Intent.HUMAN)
+        if lx.COMPLAINT.search(folded):
+            escalate.append(f"complaint: \"{_snip(sent)}\"")
+        elif lx.LEGAL.search(folded) and (question or lx.REQUEST.search(folded)):
+            escalate.append(f"legal or contract question: \"{_snip(sent)}\"")
+        elif lx.PRICING_QUESTION.search(folded) and question:
+            escalate.append(f"pricing question: \"{_snip(sent)}\"")
+        employees = employees or _employees(folded)
+        filled = False
+        vague = [c for c in _CLAUSES.split(folded) if c and lx.VAGUE.search(c)]
+        usable = folded if not vague else " ; ".join(c for c in _CLAUSES.split(folded) if c and not lx.VAGUE.search(c))
+        values = {"budget": _budget(folded, sent) if not vague or BUDGET_NONE.search(folded) else _budget(usable, usable),
+                  "authority": _authority(usable, usable if vague else sent),
+                  "timeline": _timeline(usable, usable if vague else sent)}
+        if not question and usable.strip() and _need(usable, vocabulary):
+            values["need"] = _snip(sent)
+        for slot, value in values.items():
+            if value and slot not in slots:
+                slots[slot] = Slot(value=value, evidence=_snip(sent), turn=turn)
+                filled = True
+        if question and not (set(intents) & {Intent.MEETING, Intent.QUOTE, Intent.HUMAN} and
+                             (lx.MEETING.search(folded) or lx.QUOTE.search(folded) or lx.HUMAN.search(folded))):
+            questions.append(_snip(sent))
+            add(Intent.QUESTION)
+        elif not filled and not vague and len(sent.split()) >= 4 and not negated:
+            loose.append(sent)
+        if interest is None and not negated and lx.POSITIVE.search(folded):
+            interest, signal = "positive", _snip(sent)
+    if asked_last and asked_last not in slots and asked_last in ("need", "authority") and loose and not no_fit \
+            and Intent.NOT_INTERESTED not in intents:
+        slots[asked_last] = Slot(value=_snip(loose[0]), evidence=_snip(loose[0]), turn=turn)
+    if interest is None and (slots or set(intents) & {Intent.MEETING, Intent.QUOTE}) and not no_fit:
+        first = min(slots.values(), key=lambda s: s.evidence).evidence if slots else None
+        interest, signal = "positive", signal or first or "asked for a meeting or a quote"
+    if no_fit and interest is None:
+        interest, signal = "negative", no_fit[0]
+    return Extraction(slots=slots, intents=tuple(intents), interest=interest, interest_signal=signal,
+                      questions=tuple(questions), referral=referral, paused_until=paused, injection=tuple(injection),
+                      no_fit=tuple(no_fit), escalate=tuple(escalate), employees=employees,
+                      language=detect_language(text))

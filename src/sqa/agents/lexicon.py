@@ -1,0 +1,282 @@
+"""Multilingual cue words (en, de, fr, es) for the offline extraction, as one table of patterns.
+
+Patterns run on folded text: lower case, accents removed, same length as the
+original (so a match points at the original words). A rule names what a
+sentence says, never a particular sentence: every entry is a general phrasing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, one character for one (spans map back to the original)."""
+    out = []
+    for char in text:
+        low = char.lower()
+        if len(low) != 1:
+            low = char
+        base = "".join(c for c in unicodedata.normalize("NFKD", low) if not unicodedata.combining(c))
+        out.append(base if len(base) == 1 else low)
+    return "".join(out).replace("’", "'")
+
+
+def rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in parts))
+
+
+NUMWORD = (r"\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|a couple of|few|"
+           r"ein|eine|einem|einen|zwei|drei|vier|funf|sechs|sieben|acht|neun|zehn|zwolf|"
+           r"un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quelques|"
+           r"uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|doce|unos|unas|pocos|pocas")
+NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+           "nine": 9, "ten": 10, "twelve": 12, "a few": 3, "a couple of": 2, "few": 3, "ein": 1, "eine": 1,
+           "einem": 1, "einen": 1, "zwei": 2, "drei": 3, "vier": 4, "funf": 5, "sechs": 6, "sieben": 7, "acht": 8,
+           "neun": 9, "zehn": 10, "zwolf": 12, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5,
+           "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "douze": 12, "quelques": 3, "uno": 1, "una": 1, "dos": 2,
+           "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
+           "doce": 12, "unos": 3, "unas": 3, "pocos": 3, "pocas": 3}
+
+MONTHS = {
+    1: "january|jan|januar|janvier|enero", 2: "february|feb|februar|fevrier|febrero", 3: "march|marz|mars|marzo",
+    4: "april|apr|avril|abril", 5: "may|mai|mayo", 6: "june|jun|juni|juin|junio", 7: "july|jul|juli|juillet|julio",
+    8: "august|aug|aout|agosto", 9: "september|sept|sep|septembre|septiembre|setiembre",
+    10: "october|oct|oktober|octobre|octubre", 11: "november|nov|novembre|noviembre",
+    12: "december|dec|dezember|decembre|diciembre",
+}
+MONTH_ALT = "|".join(MONTHS.values())
+MONTH_PREP = (r"by|in|until|till|before|from|starting|around|early|mid|late|end of|beginning of|start of|"
+              r"bis|im|ab|vor|anfang|mitte|ende|fruhestens|spatestens|"
+              r"d'ici|en|avant|fin|debut|courant|a partir d'|a partir de|mi-|"
+              r"para|antes de|a finales de|a principios de|hasta|desde|a mediados de|finales de|principios de")
+MONTH_RE = re.compile(rf"\b(?:{MONTH_PREP})\s+(?:(?:the )?(?:end|beginning|start|middle) of\s+)?({MONTH_ALT})\b\.?"
+                      rf"(?:\s+(20\d\d))?")
+QUARTER_RE = re.compile(
+    r"\b(?:q|t)([1-4])\b(?:\s*/?\s*'?(\d{2,4}))?"
+    r"|\b([1-4])\s*\.?\s*(?:quartal|quarter|trimestre)\b"
+    r"|\b(first|second|third|fourth|1st|2nd|3rd|4th|ersten|zweiten|dritten|vierten|premier|deuxieme|second|"
+    r"troisieme|quatrieme|primer|segundo|tercer|cuarto)\s+(?:quarter|quartal|trimestre)\b")
+QUARTER_WORDS = {"first": 1, "1st": 1, "ersten": 1, "premier": 1, "primer": 1, "second": 2, "2nd": 2, "zweiten": 2,
+                 "deuxieme": 2, "segundo": 2, "third": 3, "3rd": 3, "dritten": 3, "troisieme": 3, "tercer": 3,
+                 "fourth": 4, "4th": 4, "vierten": 4, "quatrieme": 4, "cuarto": 4}
+UNIT = (r"days?|weeks?|months?|years?|tagen?|wochen?|monaten?|monate|monat|jahren?|jours?|semaines?|mois|ans?|annees?|"
+        r"dias?|semanas?|meses|mes|anos?")
+RELATIVE_RE = re.compile(rf"\b(?:in|within|innerhalb(?: von)?|binnen|dans|d'ici|en|dentro de)\s+(?:the next\s+|den nachsten\s+|"
+                         rf"les prochains?\s+|los proximos\s+)?({NUMWORD})\s+({UNIT})\b")
+NEXT_RE = re.compile(
+    r"\b(?:next|nachste[nms]?|kommende[nms]?|prochaine?|proxim[oa]|siguiente|que viene)\s+(week|month|year|quarter|"
+    r"spring|summer|fall|autumn|winter|woche|monat|jahr|quartal|fruhling|sommer|herbst|semaine|mois|annee|an|"
+    r"trimestre|ete|automne|hiver|printemps|semana|mes|ano|verano|otono|invierno|primavera)\b"
+    r"|\b(week|month|year|semaine|mois|annee|an|semana|mes|ano|trimestre)\s+(?:prochaine?|proxim[oa]|que viene)\b")
+SUMMER_AFTER_RE = re.compile(r"after (?:the )?summer|nach dem sommer|nach den sommerferien|apres l'ete|a la rentree|"
+                             r"despues del verano|tras el verano|in (?:the )?(?:fall|autumn)|im herbst|a l'automne|"
+                             r"en otono")
+NEW_YEAR_RE = re.compile(r"after (?:the )?(?:holidays|new year|christmas)|in the new year|nach (?:den feiertagen|"
+                         r"neujahr|weihnachten)|im neuen jahr|apres les fetes|debut d'annee|l'annee prochaine|"
+                         r"despues de (?:las fiestas|navidad|ano nuevo)|el ano que viene|el proximo ano|"
+                         r"(?:early|beginning of) next year|anfang nachsten jahres")
+
+TIMELINE = rx(
+    r"\basap\b|as soon as possible|right away|immediately|urgent|straight away|this week|this month|this quarter|"
+    r"this year|this summer|this spring|this fall|before (?:the )?(?:summer|end of|holidays|year)|year[- ]end|"
+    r"end of (?:the )?(?:year|quarter|month|q[1-4])|by (?:the )?end of|(?:by|in|before|until) 20\d\d|"
+    r"go[- ]live|deadline|(?:roll ?out|launch|start|live|running|in place)\b.{0,30}\b(?:by|in|before)\b",
+    r"so schnell wie moglich|sofort|umgehend|dringend|zeitnah|dieses jahr|diesen monat|dieses quartal|"
+    r"ende (?:des |dieses )?(?:jahres|quartals|monats)|jahresende|bis (?:ende|spatestens)|bis 20\d\d",
+    r"des que possible|au plus vite|urgent|immediatement|rapidement|cette annee|ce mois|ce trimestre|"
+    r"fin (?:de l'|d')annee|d'ici (?:la )?fin|avant (?:la fin|l'ete)",
+    r"lo antes posible|cuanto antes|urgente|inmediatamente|lo mas pronto|este ano|este mes|este trimestre|"
+    r"(?:a )?finales? de(?:l)? ano|antes de(?:l)? (?:verano|fin)",
+)
+
+DEFER = rx(
+    r"(?:contact|reach out to|reach|get back to|get in touch with|follow up with|write to|email|e-mail|ping|call|"
+    r"talk to|speak to|come back to|try) (?:me|us)\b.{0,25}\b(?:again|in|after|next|around|later|closer|early|from|"
+    r"towards?|at|by)\b",
+    r"check back|circle back|reach out again|try again|follow up (?:in|after|next)|revisit|ask (?:me|us) again|"
+    r"not (?:right )?now|not at the moment|not at this time|not this (?:year|quarter)|maybe later|later this year|"
+    r"too early|bad timing|not (?:a )?(?:priority|the right time) (?:right now|now|at the moment|this)|"
+    r"(?:reconnect|talk|speak|revisit) (?:again )?(?:in|after|next)|on hold until|pause (?:this|until)",
+    r"melden sie sich\b.{0,30}\b(?:wieder|erneut|im|nach|in|ab|nachste)|kontaktieren sie (?:mich|uns)\b.{0,20}\b"
+    r"(?:wieder|erneut|im|nach|in|ab)|(?:derzeit|im moment|momentan|aktuell|gerade|zurzeit) (?:noch )?(?:nicht|kein)|"
+    r"spater (?:wieder|nochmal|noch einmal)|(?:fragen|melden) sie (?:bitte )?(?:im|nach|in)",
+    r"recontacte[rz]|revenez vers|reprenez contact|pas pour (?:le moment|l'instant|maintenant)|plus tard|"
+    r"(?:contactez|ecrivez|relancez)[- ](?:moi|nous)\b.{0,20}\b(?:en|apres|dans|a la|au|l'annee)",
+    r"(?:contacte|contacta|escribe|escriba|llame|vuelva a contactar|vuelvan a contactar)(?:me|nos)?\b.{0,20}\b"
+    r"(?:de nuevo|otra vez|en|despues|dentro|el proximo|a partir)|ahora no|por ahora no|mas adelante|"
+    r"en este momento no|todavia no es el momento",
+)
+
+INJECTION = rx(
+    r"\b(?:ignore|disregard|forget|override|bypass|skip)\b.{0,40}\b(?:instructions?|rules|prompts?|guidelines|directives|"
+    r"programming|guardrails|policies)\b|ignore (?:all |everything )?(?:the )?above",
+    r"(?:system|initial|hidden|original|your) prompt|(?:reveal|show|print|repeat|tell me|what (?:is|are|were)|share|"
+    r"output|give me)\b.{0,25}\b(?:your|the) (?:instructions|rules|configuration|guidelines|system message)",
+    r"\byou are now\b|\bfrom now on,? you\b|\bact as (?:a|an|my|the)\b|\bpretend (?:to be|you)|developer mode|"
+    r"jailbreak|new instructions|\bdo anything now\b",
+    r"\b\d{1,3}\s?%\s?(?:off|discount|rabatt|nachlass|remise|de remise|de reduction|descuento|de descuento)|"
+    r"(?:offer|give|grant|apply|approve|send) (?:me|us)\b.{0,25}\b(?:discount|for free|free of charge|free licen)",
+    r"(?:other|your|all|existing) (?:customers?|clients?|leads?|users?|prospects?)'?s?\b.{0,30}\b(?:e-?mails?|addresses|"
+    r"data|names|list|contacts|phone)|(?:list|names|e-?mails?) of (?:your |all |other )?(?:customers|clients|leads|users)|"
+    r"customer list|client list",
+    r"ignorier\w* (?:alle |deine |die |ihre )?(?:vorherigen |bisherigen |obigen )?(?:anweisungen|instruktionen|regeln)|"
+    r"vergiss (?:alle |deine )?(?:anweisungen|regeln)|system-?prompt|du bist (?:jetzt|nun|ab sofort)|"
+    r"zeige? (?:mir )?(?:deine|ihre) anweisungen|kundenliste|(?:adressen|daten|e-mails) (?:ihrer|anderer) kunden",
+    r"ignore[zs]? (?:toutes )?(?:les |tes |vos )?(?:instructions|consignes|regles)|oublie[zs]? (?:tes |vos |les )"
+    r"(?:instructions|consignes)|prompt systeme|tu es (?:maintenant|desormais)|vous etes (?:maintenant|desormais)|"
+    r"liste (?:de |des )clients|(?:donnees|e-mails|adresses) (?:de |des )?(?:vos )?autres clients",
+    r"ignora\w* (?:todas )?(?:las |tus |sus )?(?:instrucciones|reglas)|olvida\w* (?:tus |las |sus )?instrucciones|"
+    r"prompt del sistema|(?:ahora|a partir de ahora) eres|lista de (?:sus |tus )?clientes|"
+    r"(?:datos|correos|e-mails) de (?:otros|sus|tus) clientes",
+)
+
+NEGATION = re.compile(r"\b(?:no|not|don't|dont|do not|never|without|kein\w*|nicht|pas|jamais|sans|ni|nunca|sin|"
+                      r"aucun\w*|rather not|no need)\b")
+VAGUE = rx(
+    r"not sure|unsure|no idea|(?:don't|do not|dont) know|hard to say|difficult to say|it depends|depends on|\btbd\b|"
+    r"to be (?:determined|defined|decided)|unclear|we'll see|not (?:yet )?(?:decided|defined|clear)|no clue",
+    r"weiss (?:ich )?(?:noch )?nicht|keine ahnung|unklar|noch offen|mal sehen|kommt darauf an|schwer zu sagen",
+    r"je ne sais pas|pas (?:encore )?sur|difficile a dire|on verra|ca depend|pas encore (?:defini|decide|clair)",
+    r"\bno (?:lo )?se\b|no estoy segur|depende|ya veremos|todavia no (?:lo )?sabemos|no (?:esta )?claro",
+)
+QUESTION_START = re.compile(
+    r"^(?:how|what|which|who|where|why|when|does|do you|do i|did|can you|can i|could you|is there|are there|is it|"
+    r"are you|will it|would it|wie|was|welche\w*|wer|wo|warum|wann|gibt es|konnen sie|kann man|unterstutzt|"
+    r"unterstutzen sie|bieten sie|habt ihr|haben sie|ist es|comment|quel\w*|qui|ou|pourquoi|quand|est-ce|"
+    r"proposez|pouvez|avez-vous|offrez|combien|como|que|cual\w*|quien|donde|por que|cuando|ofrecen|tienen|pueden|"
+    r"hay|es posible|cuanto)\b")
+
+# -- intents --------------------------------------------------------------------------------------
+
+REQUEST = re.compile(
+    r"\?|\b(?:can we|could we|can you|could you|let's|lets|i'd like|i would like|we'd like|we would like|would love|"
+    r"love to|please|book|schedule|set up|arrange|organi[sz]e|happy to|open to|available|send|show|interested in|"
+    r"want|need|keen|would be great|would help|when can|how about|konnen wir|konnten wir|gerne|gern|mochte|mochten|"
+    r"wurde|wurden|bitte|vereinbaren|ausmachen|zeigen|pouvons|pourrions|pourriez|je voudrais|nous voudrions|"
+    r"j'aimerais|nous aimerions|volontiers|organiser|planifier|fixer|envoyez|podemos|podriamos|me gustaria|"
+    r"nos gustaria|quisiera|quisieramos|agendar|programar|organizar|envie|envien|mande|manden)\b")
+MEETING = re.compile(
+    r"\b(?:call|phone call|meeting|demo|demonstration|walk-?through|presentation|video ?call|zoom|teams call|"
+    r"chat|calendar invite|invite|slot|termin|vorfuhrung|gesprach|telefonat|videocall|telefonieren|treffen|"
+    r"rendez-vous|rdv|appel|reunion|visio|echange|llamada|cita|videollamada|demostracion)\b"
+    r"|\b(?:call|phone|ring) (?:me|us)\b|\blet'?s (?:talk|meet|chat|connect|speak)\b|rufen sie (?:mich|uns) an|"
+    r"appelez-(?:moi|nous)|llame(?:me|nos)|llamame|hablemos|when are you (?:free|available)")
+QUOTE = rx(
+    r"\b(?:send|give|get|share|need|want|like|request|provide|prepare|see|receive|have)\b.{0,30}\b(?:quote|quotation|"
+    r"proposal|offer|pricing|price list|prices|price|cost estimate|estimate|costs)\b",
+    r"how much (?:does|do|is|are|would|will|for)|what (?:does|do|would|will) (?:it|this|that|you|your \w+) cost|"
+    r"what(?:'s| is| are| would be) (?:the |your )?(?:price|pricing|cost|rate)|\b(?:pricing|price|prices|cost)\s*\?",
+    r"\bangebot\b|was kostet|wie ?viel kostet|was wurde\b.{0,20}\bkosten|\bpreise?\b|preisliste|\bkosten\b.{0,20}\?",
+    r"\bdevis\b|combien (?:coute|ca coute|couterait)|quel (?:est |serait )?(?:le |votre )?(?:prix|tarif)|\btarifs?\b|"
+    r"\bprix\b|proposition (?:commerciale|de prix|tarifaire)",
+    r"cotizacion|cuanto (?:cuesta|vale|costaria|cobran)|\bprecios?\b|propuesta (?:economica|comercial)|"
+    r"(?:enviar|envie|envien|mandar|mande|manden|enviarnos|enviarme|mandarnos|mandarme)\w* (?:un |una |el |la )?"
+    r"(?:presupuesto|oferta|cotizacion|propuesta)",
+)
+HUMAN = rx(
+    r"(?:talk|speak|chat) (?:to|with) (?:a |an |some(?:one|body)|a real |your |an actual )?(?:human|person|real person|"
+    r"someone|somebody|sales ?rep|salesperson|representative|account (?:executive|manager)|colleague of yours)",
+    r"real person|human being|actual human|(?:are|is) (?:you|this) (?:a |an )?(?:bot|robot|ai|machine|automated|human|"
+    r"real)\b|have (?:someone|somebody|a person|a rep) (?:call|contact|reach|get in touch)|"
+    r"(?:can|could) (?:someone|somebody) (?:call|contact|reach)",
+    r"(?:echten|richtigen) menschen|mit einem menschen|mit jemandem (?:sprechen|reden|telefonieren)|"
+    r"personlichen ansprechpartner|(?:bist du|sind sie) ein (?:bot|roboter|mensch|ki)|einen vertriebler",
+    r"vraie personne|un humain|parler a (?:quelqu'un|une personne|un commercial)|un commercial|"
+    r"(?:etes-vous|es-tu) (?:un robot|une ia|humain)",
+    r"persona real|un humano|hablar con (?:alguien|una persona|un comercial|un agente|un vendedor)|"
+    r"(?:eres|es usted) (?:un bot|un robot|una ia|humano)|un comercial",
+)
+NOT_INTERESTED = rx(
+    r"not interested|no interest|no,? thanks|no,? thank you|not for us|not relevant (?:for|to) us|not a fit|"
+    r"we(?:'re| are) (?:all )?(?:good|set|fine)(?: for now)?,? (?:thanks|thank you)|we(?:'ll| will) pass|"
+    r"not looking for|don't see (?:a|the) need|no longer (?:interested|relevant)",
+    r"kein interesse|nicht interessiert|kein bedarf|nein danke|nicht relevant fur uns|passt nicht zu uns",
+    r"pas interesse|pas d'interet|non merci|ne nous interesse pas|ne m'interesse pas|pas pertinent pour nous",
+    r"no (?:nos |me )?interesa|no estamos interesados|no estoy interesad|no,? gracias|no es para nosotros",
+)
+NO_NEED = rx(
+    r"(?:we|i) (?:don't|do not|dont) (?:really )?(?:need|require|have (?:a |any )?(?:need|use))|no (?:real )?need for "
+    r"(?:this|that|it|such|a tool|a solution|your|the product|something)|no use for|(?:we )?(?:already )?(?:do|handle|"
+    r"build|solve) (?:this|that|it) in-house|(?:don't|do not) have (?:this|that|the) problem",
+    r"kein bedarf|brauchen (?:wir|das|so etwas) (?:nicht|kein)|haben (?:wir )?(?:dieses|das|kein) problem nicht|"
+    r"benotigen (?:wir )?(?:das |so etwas )?nicht",
+    r"pas besoin|n'avons pas besoin|aucun besoin|n'en avons pas besoin",
+    r"no (?:lo )?necesitamos|no tenemos necesidad|no nos hace falta",
+)
+BOUGHT = rx(
+    r"already (?:bought|purchased|signed|chose|chosen|selected|have a (?:solution|tool|vendor|provider)|went|"
+    r"licensed|implemented|decided|committed|rolled out)|(?:just|recently|last (?:month|week|year)) (?:bought|purchased|"
+    r"signed|chose|selected|went with|implemented|switched to|renewed)|(?:went|gone|decided to go) with (?:another|"
+    r"a different|a competitor|[a-z]+)|chose (?:another|a different|a competitor)|signed (?:a contract )?with (?:another|"
+    r"a different|[a-z]+)|locked into a contract|under contract with",
+    r"bereits (?:gekauft|erworben|eine losung|entschieden|im einsatz|einen vertrag|lizenziert)|haben (?:uns )?(?:bereits |"
+    r"schon )?fur (?:\w+ )?(?:\w+ )?entschieden|schon (?:gekauft|eine losung|einen anbieter)",
+    r"deja (?:achete|choisi|signe|opte|equipes?|une solution|un prestataire|un fournisseur)|avons (?:deja )?(?:choisi|"
+    r"opte pour|signe avec)",
+    r"ya (?:compramos|hemos comprado|elegimos|hemos elegido|firmamos|contratamos|hemos contratado|tenemos (?:una|un) "
+    r"(?:solucion|proveedor|herramienta)|optamos)",
+)
+STUDENT = rx(
+    r"i'?m (?:a |an )?(?:student|intern|phd candidate)|i am (?:a |an )?(?:student|intern)|my (?:thesis|dissertation|"
+    r"homework|class project|course|university project|school project)|for a (?:school|university|class|research) project",
+    r"ich bin (?:student|studentin|praktikant|praktikantin)|meine (?:bachelorarbeit|masterarbeit|abschlussarbeit|"
+    r"seminararbeit)|fur (?:mein studium|die uni)",
+    r"je suis (?:etudiant|etudiante|stagiaire)|mon (?:memoire|projet (?:d'etudes|universitaire))",
+    r"soy (?:estudiante|becario|becaria)|mi (?:tesis|trabajo de fin de grado|proyecto universitario)",
+)
+COMPETITOR = rx(
+    r"we(?:'re| are) (?:a |your )?(?:competitor|competing vendor)|we (?:also )?(?:sell|build|offer|make|develop) "
+    r"(?:a )?(?:similar|the same|competing)|competitive (?:research|analysis|intelligence)",
+    r"wir sind (?:ein |ihr )?(?:wettbewerber|konkurrent|mitbewerber)|wir (?:bieten|verkaufen|entwickeln) "
+    r"(?:ein )?(?:ahnliches|das gleiche)",
+    r"nous sommes (?:un |votre )?concurrent|nous (?:vendons|proposons|developpons) (?:un produit )?(?:similaire|la meme)",
+    r"somos (?:un |su |tu )?(?:competidor|competencia)|(?:vendemos|ofrecemos|desarrollamos) (?:algo )?(?:similar|lo mismo)",
+)
+WRONG_PERSON = rx(
+    r"(?:i'?m|i am) not (?:the )?(?:right|correct|best|appropriate|relevant) (?:person|contact|one)|wrong person|"
+    r"not (?:my|in my) (?:area|department|remit|responsibility)|(?:you should|better|best to|please|you'll want to|"
+    r"you may want to|you might want to) (?:talk|speak|reach out|write|contact|get in touch|email)\b(?! me)|"
+    r"(?:handles|is responsible for|takes care of|owns|is in charge of|looks after) (?:this|that|these|it|such|our|all)|"
+    r"(?:forward|forwarded|forwarding|passing|passed|cc'?(?:ed|ing)?) (?:this|your (?:e-?mail|message|note))",
+    r"nicht (?:der|die) (?:richtige|passende|zustandige)|nicht zustandig|wenden sie sich (?:bitte )?an|ist (?:dafur |hierfur )?"
+    r"zustandig|(?:kontaktieren|schreiben) sie (?:bitte )?(?:meine?n? kolleg|herrn|frau)|leite (?:ihre|die) (?:mail|nachricht)",
+    r"pas (?:la|le) (?:bonne|bon) (?:personne|interlocut)|pas (?:de )?mon ressort|(?:contactez|adressez-vous a|voyez avec|"
+    r"ecrivez a) (?:plutot )?(?:mon|ma|notre|m\.|mme|madame|monsieur|[a-z]+@)|s'occupe de (?:ce|cela|ca|ces)|"
+    r"(?:je transmets|j'ai transmis) (?:votre|ce)",
+    r"no soy la persona (?:adecuada|indicada|correcta)|(?:contacte|hable|escriba|contacta|habla|escribe) (?:con |a )"
+    r"(?:mi |nuestr[oa] )?(?:colega|companer[oa]|responsable|jefe|sr|sra|[a-z]+@)|se encarga de|es (?:el |la )?responsable de|"
+    r"(?:reenvio|he reenviado) (?:su|tu|este) (?:correo|mensaje)",
+)
+COMPLAINT = rx(
+    r"\bcomplain|complaint|unacceptable|this is spam|stop spamming|how did you get my (?:e-?mail|address|data|details)|"
+    r"where did you get my|harass",
+    r"beschwerde|unverschamt|woher haben sie meine|belastigung|spam\b",
+    r"plainte|inacceptable|ou avez-vous (?:eu|trouve|obtenu) mes|harcelement",
+    r"queja|reclamacion|inaceptable|de donde (?:sacaron|obtuvieron|tienen) mi|acoso",
+)
+LEGAL = rx(
+    r"\bcontract|\bdpa\b|data processing agreement|terms (?:and|&) conditions|\bt&cs?\b|liabilit|indemn|\blegal\b|"
+    r"lawyer|\bmsa\b|warrant(?:y|ies)",
+    r"vertrag|\bavv\b|\bagb\b|haftung|rechtsabteilung|juristisch|anwalt",
+    r"contrat|juridique|\bcgv\b|responsabilite civile|avocat",
+    r"contrato|juridic|clausula|abogado",
+)
+PRICING_QUESTION = rx(
+    r"discount|negotiable|payment terms|invoice|billing|rabatt|nachlass|verhandelbar|zahlungsbedingungen|remise|"
+    r"negociable|conditions de paiement|descuento|condiciones de pago|facturacion|factura",
+)
+POSITIVE = rx(
+    r"\binterest(?:ed|ing)\b|sounds (?:good|great|interesting|promising|useful|relevant|exciting)|tell me more|"
+    r"(?:happy|glad|keen|eager) to (?:hear|learn|talk|chat|see|try|explore|discuss)|(?:hear|learn|know) more|"
+    r"would love|i'd love|looks (?:good|great|interesting|promising|useful)|curious|exactly what we need|"
+    r"could (?:really )?help|relevant for us|makes sense|good timing|let's (?:do|go|move)",
+    r"klingt (?:gut|interessant|spannend|vielversprechend|sinnvoll)|interessiert|interessant|gerne mehr|mehr erfahren|"
+    r"erzahlen sie (?:mir )?mehr|genau das|konnte (?:uns )?helfen",
+    r"ca m'interesse|interesse|interessant|volontiers|en savoir plus|prometteur|exactement ce qu",
+    r"me interesa|nos interesa|interesante|suena (?:bien|interesante|genial)|saber mas|cuenteme mas|cuentame mas|"
+    r"justo lo que",
+)
+FIRST_PERSON = re.compile(r"\b(?:we|our|us|i|my|wir|unser\w*|uns|ich|mein\w*|nous|notre|nos|je|mon|ma|mes|"
+                          r"nosotros|nuestr\w*|yo|mi|mis)\b")
