@@ -16,7 +16,8 @@ signature and footer excluded):
   ``allowed_links`` (a host or URL; subdomains of an allowed host pass).
 - ``header_injection``: CR or another line break that is not LF, or a line
   that looks like a mail header ("Bcc: x", "Subject: ...").
-- ``canary_leak``: a canary string of the system prompt (also spaced or cased).
+- ``canary_leak``: a canary string of the system prompt (also spaced or cased);
+  this process's prompt canary (sqa.agents.prompt.CANARY) is always checked.
 - ``other_lead_data``: an email address that is not the agent's own
   (``allowed_emails``), not in the lead's own text and not in a cited snippet.
 - ``too_long``: more than ``max_chars`` characters.
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqa.agents.engines.base import EngineInput, EngineOutput
+from sqa.agents.prompt import CANARY
 
 
 @dataclass(frozen=True)
@@ -327,7 +329,7 @@ def check(text: str, inp: EngineInput, out: EngineOutput, *, allowed_links: froz
         line = text[m.start():].split("\n", 1)[0].strip()
         add("header_injection", f"a header-like line: {line[:60]!r}")
     flat = _canary_norm(text)
-    for canary in canaries:
+    for canary in dict.fromkeys((*canaries, CANARY)):
         if canary and (canary in text or (len(_canary_norm(canary)) >= 8 and _canary_norm(canary) in flat)):
             add("canary_leak", "the draft repeats a canary string of the system prompt")
 

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import secrets
@@ -22,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from sqa.agents.engines.base import EngineInput
+from sqa.agents.engines.base import BANT_ORDER, EngineInput
 
 #: Made once per process; never logged, never stored.
 CANARY = f"sqa-canary-{secrets.token_hex(8)}"
@@ -98,7 +99,7 @@ knowledge snippets, and put the id of every snippet you use in "cited". Write no
 a short value and an exact quote from the lead's message as evidence; otherwise null. Ask at most one question per \
 reply: the next slot not yet known, using the question text given.
 5. decision "handoff" (text = the closing text given) when the lead asks for a meeting, a quote or a person, or when \
-interest is positive and at least two BANT slots are known. "disqualify" for a clear no-fit (no need, a student, a \
+interest is positive and at least qualification.min_bant BANT slots are known. "disqualify" for a clear no-fit (no need, a student, a \
 competitor, bought elsewhere), with reasons. "pause" with paused_until (ISO date YYYY-MM-DD) when the lead asks to be \
 contacted later. Otherwise "reply".
 6. "text" is only the body of the email: no greeting, no signature, no footer, plain text, at most 120 words, in the \
@@ -142,6 +143,9 @@ def user_message(inp: EngineInput, nonce: str | None = None) -> str:
         "state": _state(inp),
         "questions": inp.questions,
         "closing": inp.closing,
+        "qualification": {"min_bant": getattr(getattr(inp, "qualification", None), "min_bant", 2),
+                          "order": list(getattr(getattr(inp, "qualification", None), "order", BANT_ORDER))},
+        "today": str(getattr(inp, "today", None) or dt.date.today()),
         "snippets": [{"id": s.id, "text": s.text} for s in inp.snippets],
     }
     parts = ["Context from the agent's records (JSON):", json.dumps(context, ensure_ascii=False, indent=None)]

@@ -76,6 +76,7 @@ class FakeOpenAI:
     host: str = "127.0.0.1"
     requests: list[dict[str, Any]] = field(default_factory=list)  # every request body, in arrival order
     headers: list[dict[str, str]] = field(default_factory=list)
+    usage: list[dict[str, int] | None] = field(default_factory=list)  # per request: the usage returned (None: no 200)
     script: deque[Answer] = field(default_factory=deque)
     port: int = 0
     _server: asyncio.AbstractServer | None = None
@@ -92,6 +93,7 @@ class FakeOpenAI:
         self.script.clear()
         self.requests.clear()
         self.headers.clear()
+        self.usage.clear()
         self.latency_s = 0.0
         self.default = None
 
@@ -148,6 +150,8 @@ class FakeOpenAI:
         request = json.loads(body or b"{}")
         self.requests.append(request)
         self.headers.append(headers)
+        self.usage.append(None)
+        index = len(self.requests) - 1
         answer = self.script.popleft() if self.script else (self.default or plausible_answer)(request)
         while answer.kind == "dynamic":
             assert answer.respond is not None
@@ -166,12 +170,14 @@ class FakeOpenAI:
         refusal = answer.content if answer.kind == "refusal" else None
         prompt = sum(count_tokens(str(m.get("content") or "")) for m in request.get("messages", []))
         completion = count_tokens(content or refusal or "")
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        self.usage[index] = usage
         await _send(writer, 200, {
             "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
             "model": request.get("model", "fake"),
             "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
                          "message": {"role": "assistant", "content": content, "refusal": refusal}}],
-            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+            "usage": usage,
         })
         return True
 

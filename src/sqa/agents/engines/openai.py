@@ -148,7 +148,8 @@ def _output(answer: ModelAnswer, inp: EngineInput, model: str, used: list[int]) 
         decision = Decision.ESCALATE  # nothing to send: a human writes it
     asked = state.asked
     if text:
-        for slot, question in inp.questions.items():
+        for slot in BANT_ORDER:
+            question = inp.questions.get(slot)
             if slot not in asked and question and _norm(question)[:40] in _norm(text):
                 asked += (slot,)
     paused = answer.paused_until if decision is Decision.PAUSE and _iso_date(answer.paused_until) else None
