@@ -14,12 +14,13 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sqa.agents.engines.base import EngineInput, EngineOutput
+from sqa.agents.engines.base import Decision, EngineInput, EngineOutput
 from sqa.agents.engines.offline import OfflineEngine
 from sqa.agents.evaluate import CASE_KEYS, parse_cases, run_cases, summarize
 
@@ -199,6 +200,46 @@ def test_state_is_carried_between_turns() -> None:
     cases = parse_cases([json.dumps(case("three", "Tell me more.", "We have 30 vans.", "Hm, I will think about it."))])
     asyncio.run(run_cases(cases, Recording()))
     assert seen[:2] == [0, 1]
+
+
+class Scripted:
+    """An engine that decides what the test says, turn by turn (a fake injected, not patched in)."""
+
+    name = "scripted"
+
+    def __init__(self, *decisions: Decision) -> None:
+        self.decisions = list(decisions)
+        self.seen: list[str] = []
+
+    async def respond(self, inp: EngineInput) -> EngineOutput:
+        self.seen.append(inp.reply_text)
+        decision = self.decisions.pop(0)
+        text = None if decision is Decision.ESCALATE else f"words for {decision.value}"
+        state = replace(inp.state, turn=inp.state.turn + 1, last_agent_message=text)
+        return EngineOutput(decision, text, state, "scripted", self.name)
+
+
+def test_a_closed_lead_is_not_answered_but_its_opt_out_is_honored() -> None:
+    """As the daemon: after a handoff nothing more is answered; an opt-out is still honored (consent first)."""
+    cases = parse_cases([json.dumps(c) for c in [
+        case("after-handoff", "Can we meet?", "Thanks, and one more question."),
+        case("then-opt-out", "Can we meet?", "On second thought, please unsubscribe me."),
+    ]])
+    engine = Scripted(Decision.HANDOFF, Decision.HANDOFF)
+    first, second = asyncio.run(run_cases(cases, engine, concurrency=1))
+    assert engine.seen == ["Can we meet?", "Can we meet?"]  # the second turns never reached the engine
+    assert (first.decision, first.reply) == ("handoff", None)  # nothing is sent after the last turn
+    assert (second.decision, second.reply) == ("opt_out", None)
+
+
+def test_an_escalation_is_a_handoff_without_mail_and_the_conversation_goes_on() -> None:
+    cases = parse_cases([json.dumps(case("esc", "Do you integrate with SAP?", "We also have 40 vans."))])
+    engine = Scripted(Decision.ESCALATE, Decision.REPLY)
+    [result] = asyncio.run(run_cases(cases, engine))
+    assert len(engine.seen) == 2 and result.decision == "reply" and result.reply and "words for reply" in result.reply
+    engine = Scripted(Decision.ESCALATE)
+    [result] = asyncio.run(run_cases(parse_cases([json.dumps(case("esc1", "Do you integrate with SAP?"))]), engine))
+    assert (result.decision, result.reply) == ("handoff", None)
 
 
 # -- the conversation set --------------------------------------------------------------------------

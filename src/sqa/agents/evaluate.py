@@ -5,7 +5,10 @@ lead's replies in order. Every reply is first built into an RFC 5322 answer to t
 classified by the daemon's own rule chain: an opt-out verdict ends the case as "opt_out" before any engine
 runs (consent first, as in mailbox/handlers.py), an auto-reply pauses. A person's reply text (quotes and
 signature removed by the chain) goes to EngageAgent.respond with the conversation state carried over exactly
-as the daemon stores it (ConversationState.to_json in leads.bant, from_json on the next reply).
+as the daemon stores it (ConversationState.to_json in leads.bant, from_json on the next reply). As in the
+daemon, a handoff or disqualification closes the lead (later replies are classified, an opt-out among them is
+still honored, nothing is answered), while an escalation ("handoff" in the contract: a person answers, no mail)
+keeps the conversation going.
 """
 
 from __future__ import annotations
@@ -33,9 +36,12 @@ CASE_KEYS = ("id", "decision", "bant", "reply", "violations")
 AGENT_ADDRESS = "alex@seller.example"
 UNSUBSCRIBE_ADDRESS = "alex+unsubscribe@seller.example"
 CONCURRENCY = 8
+START = datetime(2025, 3, 3, 10, 0, tzinfo=timezone.utc)  # the first mail; each reply comes a day later
 # What reaches the contract's five decisions: ESCALATE goes to a person (blocked, pricing, guardrail failure).
 DECISION_MAP = {Decision.ESCALATE: "handoff"}
-CLOSING = frozenset({"handoff", "disqualify", "opt_out"})  # the daemon engages a closed lead no more
+# Engine decisions that close the lead (mailbox/handlers.py): later replies are classified (an opt-out is still
+# honored) but never answered. ESCALATE keeps the lead in the conversation: its next reply is engaged again.
+CLOSING = frozenset({Decision.HANDOFF, Decision.DISQUALIFY})
 
 
 class InputError(ValueError):
@@ -138,10 +144,14 @@ def knowledge_for(product: str) -> Any:
 
 
 def make_agent(engine: Engine, knowledge: Any) -> EngageAgent:
+    """The real agent with the case's knowledge; "today" fixed to the conversation's first day (deterministic pauses)."""
     params = inspect.signature(EngageAgent).parameters
+    extra: dict[str, Any] = {}
     if knowledge is not None and "knowledge" in params:
-        return EngageAgent(engine, knowledge=knowledge)  # type: ignore[call-arg]
-    return EngageAgent(engine)
+        extra["knowledge"] = knowledge
+    if "today" in params:
+        extra["today"] = START.date()
+    return EngageAgent(engine, **extra)
 
 
 # -- the lead's mail, classified as the daemon would ---------------------------------------------
@@ -203,20 +213,20 @@ async def run_case(case: Case, engine: Engine) -> CaseResult:
     agent_body = wrap_body(settings, first, fill(settings.templates.first_body, settings, first))
     agent_msgid = make_msgid(domain="seller.example")
     stored: dict[str, Any] | None = None  # leads.bant: None until the first engine run
-    when = datetime(2025, 3, 3, 10, 0, tzinfo=timezone.utc)
+    when = START
     result = CaseResult(case.id, "reply", known(ConversationState()), None)
+    closed = False
     for n, turn in enumerate(case.turns, 1):
         when += timedelta(days=1)
         result.turns_played = n
         verdict = classify_turn(reply_message(case, turn, agent_body, agent_msgid, subject, when))
-        if verdict.kind is Kind.UNSUBSCRIBE:
+        if verdict.kind is Kind.UNSUBSCRIBE:  # consent first, whatever the lead's stage
             result.decision, result.reply = "opt_out", None
             break
-        if verdict.kind is Kind.AUTO_REPLY:
-            result.decision, result.reply = "pause", None
-            continue
-        if verdict.kind is not Kind.HUMAN:  # bulk, self, quarantine: recorded only, nothing answered
+        if closed or verdict.kind is not Kind.HUMAN:  # closed lead, or a machine: nothing is answered
             result.reply = None
+            if not closed and verdict.kind is Kind.AUTO_REPLY:
+                result.decision = "pause"
             continue
         text = verdict.reply_text if verdict.reply_text is not None else turn
         state = ConversationState.from_json(json.loads(json.dumps(stored)) if stored is not None else None)
@@ -232,8 +242,7 @@ async def run_case(case: Case, engine: Engine) -> CaseResult:
         result.reply = body
         if body is not None:
             agent_body, agent_msgid = body, make_msgid(domain="seller.example")
-        if result.decision in CLOSING:
-            break
+        closed = out.decision in CLOSING
     return result
 
 
