@@ -38,10 +38,13 @@ class ScriptedEngine:
     def __init__(self, *steps: Step) -> None:
         self.steps = list(steps)
         self.inputs: list[EngineInput] = []
+        self.last: Step | None = None
 
     async def respond(self, inp: EngineInput) -> EngineOutput:
         self.inputs.append(inp)
-        step = self.steps.pop(0)
+        # a guardrail regeneration (feedback set) answers the same step again: the script is per lead reply
+        step = self.last if inp.feedback is not None else self.steps.pop(0)
+        self.last = step
         turn = inp.state.turn + 1
         slots = dict(inp.state.slots)
         slots.update({k: Slot(v, v, turn) for k, v in step.slots.items()})

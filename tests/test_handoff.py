@@ -141,6 +141,28 @@ async def test_broker_down_event_published_after_restart(tmp_path, dovecot, smtp
         broker.close()
 
 
+async def test_webhook_error_is_retried_until_2xx(tmp_path, dovecot, smtp_sink, database_url):
+    async with WebhookReceiver() as hook:
+        hook.status = 500
+        settings = _settings(tmp_path, dovecot, smtp_sink, database_url, webhook_url=hook.url)
+        app, agent, lead_id = await _start(settings)
+        use_engine(app, ScriptedEngine(Step(Decision.HANDOFF, None, intent=Intent.QUOTE)))
+        try:
+            first = (await smtp_sink.wait_for(1))[0]
+            await _reply(app, agent, dovecot, first, "Please send me a quote.")
+            (event,) = await _events(app)
+            assert event.webhook_sent_at is None and event.last_error == "webhook: HTTP 500" and event.mqtt_sent_at is None
+            hook.status = 200
+            while not await app.publisher.publish_due():
+                await asyncio.sleep(0.05)
+            (req,) = await hook.wait_for(1)
+            assert verify(SECRET.encode(), req.headers, req.body) and json.loads(req.body)["kind"] == "handoff"
+            (event,) = await _events(app)
+            assert event.webhook_sent_at and event.attempts >= 2 and event.next_attempt_at is None
+        finally:
+            await app.close()
+
+
 async def test_disqualify_with_reasons(tmp_path, dovecot, smtp_sink, database_url, mosquitto):
     settings = _settings(tmp_path, dovecot, smtp_sink, database_url, mosquitto)
     app, agent, lead_id = await _start(settings, owner="Kim Closer")  # the owner, by name among the sellers
@@ -169,13 +191,13 @@ async def test_disqualify_with_reasons(tmp_path, dovecot, smtp_sink, database_ur
 async def test_pause_sets_next_action_in_the_leads_time_zone(tmp_path, dovecot, smtp_sink, database_url):
     settings = _settings(tmp_path, dovecot, smtp_sink, database_url)
     app, agent, lead_id = await _start(settings, timezone="Europe/Berlin")
-    use_engine(app, ScriptedEngine(Step(Decision.PAUSE, "Of course, I'll write again in April.", intent=Intent.DEFER,
+    use_engine(app, ScriptedEngine(Step(Decision.PAUSE, "Of course, I will write again then.", intent=Intent.DEFER,
                                         paused_until="2031-04-01")))
     try:
         first = (await smtp_sink.wait_for(1))[0]
         await _reply(app, agent, dovecot, first, "Busy now, contact me in April 2031.")
         answer = (await smtp_sink.wait_for(2))[1]
-        assert "write again in April" in body_of(answer.raw)
+        assert "write again then" in body_of(answer.raw)
         detail = await lead_detail(app.sessionmaker, lead_id)
         assert detail.lead.status == "paused"
         assert detail.lead.next_action_at == datetime(2031, 4, 1, 7, 0, tzinfo=timezone.utc)  # 09:00 CEST

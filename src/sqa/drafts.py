@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sqa.agents import guardrails
 from sqa.agents.engage import LeadView, wrap_body
-from sqa.agents.engines.base import ConversationState, Decision, EngineInput, EngineOutput, LeadProfile
+from sqa.agents.engines.base import ConversationState, Decision, EngineInput, EngineOutput, LeadProfile, Snippet
+from sqa.agents.knowledge import KnowledgeBase
 from sqa.consent import store as consent
 from sqa.db.models import AgentRun, Lead, Message, Outbox, OutboxStatus, utcnow
 from sqa.mailbox.compose import Draft
@@ -150,7 +151,7 @@ async def edit(sessionmaker: async_sessionmaker[AsyncSession], runtimes: list[Ag
         old = message_from_bytes(row.raw, policy=policy.default)
         state = ConversationState.from_json(lead.bant)
         view = LeadView(lead.name, lead.company, lead.title, lead.language, state)
-        body = wrap_body(runtime.settings, view, text)
+        body = wrap_body(runtime.settings, view, text, lead.language or state.language)
         s = runtime.settings
         row.raw = runtime.render(Draft(
             from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
@@ -173,18 +174,12 @@ def _check(runtime: AgentRuntime, lead: Lead, lead_text: str, text: str) -> list
     inp = EngineInput(reply_text=lead_text, state=state, questions={}, closing="",
                       lead=LeadProfile(lead.name or "", lead.company, lead.title, lead.language), snippets=snippets)
     out = EngineOutput(Decision.REPLY, text, state, "edited by a person", "human", cited=tuple(s.id for s in snippets))
-    allowed = frozenset(getattr(runtime.settings, "allowed_links", ()) or ())
-    return guardrails.check(text, inp, out, allowed_links=allowed,
-                            allowed_emails=frozenset({runtime.settings.address.lower()}))
+    return guardrails.check(text, inp, out, allowed_emails=frozenset({runtime.settings.address.lower()}))
 
 
-def _knowledge(runtime: AgentRuntime, text: str) -> tuple:
-    folder = getattr(runtime.settings, "knowledge_dir", None)
-    if not folder:
-        return ()
-    from sqa.agents.knowledge import KnowledgeBase
-
-    return tuple(KnowledgeBase.from_dir(folder).search(text, k=8))
+def _knowledge(runtime: AgentRuntime, text: str) -> tuple[Snippet, ...]:
+    folder = runtime.settings.knowledge_dir
+    return tuple(KnowledgeBase.from_dir(folder).search(text, k=8)) if folder else ()
 
 
 async def _get(sessionmaker: async_sessionmaker[AsyncSession], draft_id: int) -> DraftView:

@@ -111,7 +111,7 @@ async def on_human(x: Inbound) -> None:
     out = result.output
     lead.bant = out.state.to_json()
     lead.next_action_at = None
-    attention = getattr(result, "attention", None)  # EngageResult.attention (E1): e.g. suspected prompt injection
+    attention = result.attention  # e.g. suspected prompt injection
     x.run("engage", out.decision.value, detail=_engage_detail(result), engine=out.engine, model=out.model,
           tokens_in=out.tokens_in, tokens_out=out.tokens_out, latency_ms=round(result.latency_ms, 3))
     if attention:
@@ -129,13 +129,14 @@ def _engage_detail(result: EngageResult) -> dict[str, Any]:
         detail["cited"] = list(out.cited)
     if out.paused_until:
         detail["paused_until"] = out.paused_until
-    snippets = getattr(result, "snippets", ())
-    if snippets:
-        detail["retrieved"] = [s.id for s in snippets]
-    for name in ("violations", "regenerated", "attention"):
-        value = getattr(result, name, None)
-        if value:
-            detail[name] = list(value) if isinstance(value, tuple) else value
+    if result.snippets:
+        detail["retrieved"] = [s.id for s in result.snippets]
+    if result.violations:
+        detail["violations"] = list(result.violations)
+    if result.regenerated:
+        detail["regenerated"] = True
+    if result.attention:
+        detail["attention"] = result.attention
     return detail
 
 
@@ -189,7 +190,7 @@ async def _decided_opt_out(x: Inbound, lead: Lead, result: EngageResult) -> None
 
 
 async def _notify(x: Inbound, lead: Lead, result: EngageResult, kind: EventKind) -> None:
-    summary = synthesize(kind, lead_fields(lead), result.output, attention=getattr(result, "attention", None))
+    summary = synthesize(kind, lead_fields(lead), result.output, attention=result.attention)
     assignment = await notice.record(x.session, x.rows, x.agent, lead, summary, x.msg.message_id, result.output.decision.value)
     if assignment.problem:
         _attention(lead, assignment.problem)
