@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from sqa.agents.engines.base import Decision, Intent
 from sqa.daemon.app import build_app
-from sqa.daemon.supervisor import drain_once
+from sqa.daemon.supervisor import Supervisor, drain_once
 from sqa.db.models import AgentRun, Event, Lead
+from sqa.erase import erase_lead
 from sqa.handoff.webhook import verify
 from sqa.leads import LeadInput, add_lead, lead_detail, queue_first_mails
 from sqa.sandbox import MosquittoServer
@@ -262,5 +263,39 @@ async def test_agent_runs_record_each_decision(tmp_path, dovecot, smtp_sink, dat
             runs = list(await s.scalars(select(AgentRun).where(AgentRun.lead_id == lead_id, AgentRun.step == "engage")))
         (run,) = runs
         assert run.decision == "reply" and run.detail["intent"] == "question" and run.engine == "scripted"
+    finally:
+        await app.close()
+
+
+async def test_running_daemon_publishes_after_the_batch(tmp_path, dovecot, smtp_sink, database_url, mosquitto):
+    settings = _settings(tmp_path, dovecot, smtp_sink, database_url, mosquitto)
+    app, agent, lead_id = await _start(settings)
+    use_engine(app, ScriptedEngine(Step(Decision.HANDOFF, None, intent=Intent.MEETING)))
+    sup = Supervisor(app)
+    assert "handoff-publisher" in [s.name for s in sup.services()]
+    runner = asyncio.create_task(sup.run())
+    try:
+        async with Subscriber(mosquitto, f"sqa/{agent.runtime.name}/leads/{lead_id}/handoff") as sub:
+            first = (await smtp_sink.wait_for(1))[0]
+            await asyncio.wait_for(agent.watcher.first_login.wait(), 10)
+            await deliver(dovecot, agent.runtime.settings.address, reply_to(first, sender=LEAD, body="Let's meet."))
+            (_, payload, qos), = await sub.wait_for(1, timeout=20)  # woken by the batch, not the 0.5 s poll alone
+            assert payload["lead_id"] == lead_id and qos == 1
+    finally:
+        sup.stop.set()
+        assert await asyncio.wait_for(runner, 20) == 0
+        await app.close()
+
+
+async def test_erasure_deletes_the_leads_events(tmp_path, dovecot, smtp_sink, database_url):
+    settings = _settings(tmp_path, dovecot, smtp_sink, database_url)
+    app, agent, lead_id = await _start(settings)
+    use_engine(app, ScriptedEngine(Step(Decision.HANDOFF, None, intent=Intent.HUMAN)))
+    try:
+        first = (await smtp_sink.wait_for(1))[0]
+        await _reply(app, agent, dovecot, first, "Have someone call me.")
+        assert len(await _events(app)) == 1
+        await erase_lead(app.sessionmaker, lead_id, actor="test")
+        assert await _events(app) == []  # the payload names the lead: it goes with the lead (ON DELETE CASCADE)
     finally:
         await app.close()
