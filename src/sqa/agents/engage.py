@@ -33,7 +33,7 @@ from sqa.agents.engines.base import (
 from sqa.agents.extract import detect_language
 from sqa.agents.knowledge import EMPTY, KnowledgeBase
 from sqa.agents.lexicon import INJECTION, fold
-from sqa.agents.texts import text as wording
+from sqa.agents.texts import local_seller, text as wording
 from sqa.config import AgentSettings
 
 log = logging.getLogger(__name__)
@@ -68,13 +68,13 @@ def first_name(name: str | None) -> str:
     return "there"
 
 
-def fill(template: str, agent: AgentSettings, lead: LeadView) -> str:
+def fill(template: str, agent: AgentSettings, lead: LeadView, language: str | None = None) -> str:
     values = {
         "first_name": first_name(lead.name),
         "company": lead.company or "your company",
         "agent_company": agent.company,
         "display_name": agent.display_name,
-        "seller": agent.seller,
+        "seller": local_seller(agent.seller, language),
         "value_proposition": agent.value_proposition,
         "answer": "{answer}",  # filled by the engine
     }
@@ -84,8 +84,8 @@ def fill(template: str, agent: AgentSettings, lead: LeadView) -> str:
 def wrap_body(agent: AgentSettings, lead: LeadView, text: str, language: str | None = None) -> str:
     t = agent.templates
     greeting, signature = wording("greeting", language, t), wording("signature", language, t)
-    parts = [fill(greeting, agent, lead), text, fill(signature, agent, lead)]
-    footer = fill(wording("footer", language, t), agent, lead).strip()
+    parts = [fill(greeting, agent, lead, language), text, fill(signature, agent, lead, language)]
+    footer = fill(wording("footer", language, t), agent, lead, language).strip()
     body = "\n\n".join(p.strip() for p in parts if p.strip())
     return f"{body}\n\n-- \n{footer}\n" if footer else body + "\n"
 
@@ -129,15 +129,15 @@ class EngageAgent:
                snippets: tuple[Snippet, ...]) -> EngineInput:
         language = lead.language or detect_language(reply_text) or lead.state.language
         t = agent.templates
-        questions = {slot: fill(wording(slot, language, t), agent, lead) for slot in BANT_ORDER}
-        questions["answer"] = fill(wording("answer", language, t), agent, lead)
-        questions["pause"] = fill(wording("pause", language, t), agent, lead)
+        questions = {slot: fill(wording(slot, language, t), agent, lead, language) for slot in BANT_ORDER}
+        questions["answer"] = fill(wording("answer", language, t), agent, lead, language)
+        questions["pause"] = fill(wording("pause", language, t), agent, lead, language)
         return EngineInput(
             reply_text=reply_text,
             state=lead.state,
             lead=LeadProfile(first_name(lead.name), lead.company, lead.title, lead.language),
             questions=questions,
-            closing=fill(wording("closing", language, t), agent, lead),
+            closing=fill(wording("closing", language, t), agent, lead, language),
             persona=Persona(agent.display_name, agent.company, agent.value_proposition),
             snippets=snippets,
             qualification=qualification(agent),
@@ -153,7 +153,10 @@ class EngageAgent:
 
     async def respond(self, agent: AgentSettings, lead: LeadView, reply_text: str) -> EngageResult:
         started = time.perf_counter()
-        snippets = tuple(self.knowledge_for(agent).search(reply_text, k=TOP_K))
+        kb = self.knowledge_for(agent)
+        snippets = tuple(kb.search(reply_text, k=TOP_K))
+        if kb.snippets and kb.snippets[0].id not in {s.id for s in snippets}:
+            snippets += (kb.snippets[0],)  # the overview (score 0): what "what is it about?" is answered from
         inp = self._input(agent, lead, reply_text, snippets)
         out = await self.engine.respond(inp)
         attention = "suspected prompt injection: the reply tried to instruct the agent" \

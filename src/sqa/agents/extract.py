@@ -50,12 +50,14 @@ AUTH_SELF = rx(
     r"\bi (?:alone |personally )?(?:decide|make (?:the|all|those|these|that) (?:final )?decisions?|am the (?:final )?"
     r"decision[- ]?maker|sign off|have (?:the )?final say|own the budget|approve (?:it|this|purchases))|"
     r"it'?s my (?:call|decision)|decision is mine|i'?m the (?:one who decides|decision[- ]?maker|budget owner)|"
-    r"(?:just|only) me\b|i'?m the only one|the decision is (?:up to )?me|up to me",
+    r"(?:just|only) me\b|i'?m the only one|the decision is (?:up to )?me|up to me|"
+    r"i'?m the one who (?:signs|decides|approves|makes)|i (?:sign|approve) (?:it |this |that )?off",
     r"\bich (?:entscheide|treffe die entscheidung|bin (?:der|die) (?:entscheider|entscheiderin|budgetverantwortliche))|"
     r"entscheide ich|(?:nur|allein) ich|liegt bei mir",
     r"\bje (?:decide|prends la decision|suis (?:le |la )?decideu)|c'est moi qui decide|(?:seulement|que) moi\b|"
     r"la decision me revient",
     r"\b(?:yo )?decido yo|\byo decido|la decision es mia|soy (?:quien|el que|la que) decide|yo tomo la decision|"
+    r"(?:la )?tomo yo|lo decido yo|"
     r"(?:solo|solamente) yo\b|depende de mi",
 )
 AUTH_OTHERS = rx(
@@ -64,15 +66,15 @@ AUTH_OTHERS = rx(
     r"decision|involved|needs? to|has to|must|will have)",
     r"\b(?:decides?|decision|decided|approv\w*|sign[- ]off|signs? off|signature)\b.{0,40}\b(?:ceo|cfo|cto|coo|board|manager|"
     r"boss|procurement|purchasing|management|director|committee|leadership|owner|founder|team|partners?)\b",
-    r"together with (?:our|my|the) |(?:need|needs|require) (?:sign[- ]off|approval|a green light) from|procurement|"
+    r"\b(?:he|she|they) (?:decides?|makes the call|signs off|approves)|together with (?:our|my|the) |(?:need|needs|require) (?:sign[- ]off|approval|a green light) from|procurement|"
     r"purchasing (?:department|team)|buying committee|steering committee|we decide (?:together|as a team)",
     r"einkauf|geschaftsfuhrung|geschaftsfuhrer|vorgesetzte|vorstand|(?:mein|meine|unser|unsere) (?:chef|chefin|"
     r"cfo|ceo|cto|it-leiter|it-abteilung|finanzabteilung)|gemeinsam mit (?:unserem|unserer|meinem|meiner)|"
-    r"wir entscheiden gemeinsam|freigabe (?:durch|von)|entscheidet (?:unser|mein|der|die)",
+    r"\b(?:er|sie) entscheidet|wir entscheiden gemeinsam|freigabe (?:durch|von)|entscheidet (?:unser|mein|der|die)",
     r"\bachats\b|la direction|(?:mon|ma|notre) (?:responsable|directeur|directrice|patron|dg|daf|pdg|dsi|comite)|"
-    r"avec (?:notre|mon|ma) (?:daf|dg|pdg|cfo|ceo|directeur|directrice)|nous decidons ensemble|validation (?:par|de) (?:la|notre|mon)",
+    r"avec (?:notre|mon|ma) (?:daf|dg|pdg|cfo|ceo|directeur|directrice)|nous decidons ensemble|c'est (?:lui|elle|eux) qui decide|validation (?:par|de) (?:la|notre|mon)",
     r"\bcompras\b|la direccion|(?:mi|nuestro|nuestra) (?:jefe|jefa|director|directora|gerente|cfo|ceo|junta|comite)|"
-    r"decide (?:el|la|mi|nuestro|nuestra)|decidimos juntos|junto con (?:nuestro|nuestra|mi)|aprobacion (?:de|del)",
+    r"decide (?:el|la|mi|nuestro|nuestra)|decidimos juntos|(?:el|ella) decide|junto con (?:el|la|nuestro|nuestra|mi)|aprobacion (?:de|del)",
 )
 AUTH_TITLE = re.compile(
     r"\b(?:i am|i'm|as|ich bin|als|je suis|en tant que|soy|como)\s+(?:the |our |der |die |unser\w* |le |la |notre |el |"
@@ -82,16 +84,26 @@ AUTH_TITLE = re.compile(
     r"|\bi (?:run|lead|head|manage|own) (?:the |our |this )?(?:\w+ )?(?:team|department|company|business|function|division)\b")
 NEED = rx(
     r"\b(?:we|i) (?:really |urgently )?(?:need|want|are looking for|'re looking for|am looking for|are searching for|'d like to|"
-    r"would like to|have to|must|struggle|are struggling|spend|waste|lose|are losing|can't|cannot|lack)\b",
+    r"would like to|have to|must|struggle|are struggling|spend|waste|lose|are losing|lack|keep (?:losing|running|getting))\b|"
+    r"could (?:do with|use)|would benefit from|(?:looking|want|need|trying) to (?:improve|reduce|cut|fix|speed up|automate|"
+    r"replace|get rid of)|more and more|increasingly|nightmare|a mess\b|sore point|by hand|eats (?:up )?(?:\w+ )?(?:hours|"
+    r"time|days)|wast(?:e|es|ing) (?:a lot of |so much )?time|chasing|drowning|stall|double-?book|run(?:ning)? out of|"
+    r"out of stock|nobody (?:can|knows)|no (?:visibility|overview)|doubled|keeps? (?:failing|breaking|going)|"
+    r"(?:we )?(?:have|has) no (?!budget|time|plans?|need|interest|idea|rush|preference)\w+|complaints|"
+    r"(?:is|are) (?:shutting down|being discontinued|end of life|going away)|(?:a|the|for the) replacement|"
+    r"go(?:es)? walkabout|goes? missing|get lost",
     r"(?:our|the|my|biggest|main) (?:problem|issue|challenge|pain|bottleneck|goal|priority|headache)|"
     r"\b(?:problem|issue|challenge|pain point|struggle|headache|bottleneck|manual(?:ly)?|spreadsheets?|errors?|mistakes|"
     r"too slow|time[- ]consuming|tedious|error[- ]prone|inefficient|costly|frustrat\w*|painful)\b|takes (?:us |our |the |my )?"
     r"(?:\w+ ){0,2}(?:hours|days|weeks|forever|too long)",
-    r"\bwir (?:brauchen|benotigen|suchen|wollen|mussen|verbringen|verlieren|kampfen)|(?:unser|das) (?:problem|ziel)|"
+    r"\bwir (?:brauchen|benotigen|suchen|wollen|mussen|verbringen|verlieren|kampfen)|immer mehr|von hand|per hand|"
+    r"chaos|albtraum|keinen uberblick|beschwerden|ersatz fur|(?:unser|das) (?:problem|ziel)|"
     r"\b(?:problem|herausforderung|manuell|fehler|zeitaufwendig|muhsam|aufwendig)\b|dauert (?:zu |sehr )?(?:lange|tage|stunden)",
-    r"nous (?:avons besoin|cherchons|voulons|devons|passons|perdons)|(?:notre|le) (?:probleme|defi|objectif)|"
+    r"nous (?:avons besoin|cherchons|voulons|devons|passons|perdons|aimerions)|de plus en plus|a la main|"
+    r"personne (?:dans l'equipe )?ne (?:parle|sait|peut)|cauchemar|plaintes|remplacement|(?:notre|le) (?:probleme|defi|objectif)|"
     r"\b(?:probleme|manuel(?:lement)?|erreurs|fastidieu\w*)\b|prend (?:trop de temps|des jours|des heures)|besoin d",
-    r"necesitamos|buscamos|queremos|tenemos que|perdemos|(?:nuestro|el) (?:problema|reto|desafio|objetivo)|"
+    r"necesitamos|buscamos|queremos|tenemos que|perdemos|cada vez mas|a mano|nos quedamos sin|sin stock|"
+    r"siempre falta|pesadilla|un caos|quejas|reemplazo|(?:nuestro|el) (?:problema|reto|desafio|objetivo)|"
     r"\b(?:problema|manual(?:mente)?|errores|tedioso)\b|lleva (?:mucho tiempo|dias|horas)",
 )
 NOT_NEED_OBJECT = re.compile(r"\b(?:need|want|brauchen|necesitamos|besoin)\b\s+(?:it|this|that|to talk|to discuss|"
@@ -99,6 +111,11 @@ NOT_NEED_OBJECT = re.compile(r"\b(?:need|want|brauchen|necesitamos|besoin)\b\s+(
 EMPLOYEES = re.compile(rf"\b(?P<n>\d[\d.,]*|{lx.NUMWORD})\s*\+?\s*(?:employees|people|staff|persons|fte|headcount|"
                        r"mitarbeiter\w*|beschaftigte\w*|angestellte\w*|personen|employes|salaries|personnes|empleados|"
                        r"personas|trabajadores)\b|\bteam of (?P<t>\d+|" + lx.NUMWORD + r")\b")
+TITLED_NAME = re.compile(r"\b(?:Frau|Herrn?|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|M\.|Mme|Madame|Monsieur|Sr\.?|Sra\.?|Don|Doña)\s+"
+                         r"[A-ZÄÖÜÉÈÁÍÓÚÑ][\w'-]+(?:\s+[A-ZÄÖÜÉÈÁÍÓÚÑ][\w'-]+)?")
+TITLE_ABBR = re.compile(r"\b(?:M|Mr|Mrs|Ms|Dr|Mme|Sr|Sra|Hr|Fr|Prof)\.$")
+NO_MEETING = re.compile(r"\b(?:no|not|don't|dont|kein\w*|pas|sin|ni)\b.{0,25}\b(?:call|meeting|demo|termin|gesprach|"
+                        r"appel|reunion|llamada|rendez-vous)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 NAME = re.compile(r"\b([A-ZÄÖÜÉÈÁÍÓÚÑ][a-zäöüßéèêáíóúñç'-]+(?:\s+[A-ZÄÖÜÉÈÁÍÓÚÑ][a-zäöüßéèêáíóúñç'-]+)?)")
 NOT_NAMES = frozenset("I Hi Hello Dear Thanks Thank Please Our We You Your The My He She They This That It Sie Ich Wir "
@@ -268,15 +285,11 @@ def _timeline(folded: str, original: str) -> str | None:
 
 
 def _need(folded: str, vocabulary: frozenset[str]) -> bool:
-    from sqa.agents.knowledge import tokens
-
     if lx.NO_NEED.search(folded):
         return False
     m = NEED.search(folded)
     if m and not NOT_NEED_OBJECT.search(folded[m.start():m.start() + 40]):
         return True
-    if vocabulary and lx.FIRST_PERSON.search(folded) and "?" not in folded:
-        return len(set(tokens(folded)) & vocabulary) >= 2
     return False
 
 
@@ -284,11 +297,15 @@ def _referral(original: str) -> str:
     m = EMAIL.search(original)
     if m:
         return m.group(0)
-    words = sentences(original)[0] if original else ""
-    for m in NAME.finditer(words):
+    titled = TITLED_NAME.search(original)
+    if titled:
+        return titled.group(0)
+    for m in NAME.finditer(original):
         name = m.group(1)
         first = name.split()[0]
-        if m.start() > 0 and first not in NOT_NAMES:
+        before = original[:m.start()].rstrip()
+        sentence_start = not before or (before.endswith((".", "!", "?", ":", ";")) and not TITLE_ABBR.search(before))
+        if not sentence_start and first not in NOT_NAMES:
             return name
     return "a colleague (no name given)"
 
@@ -357,15 +374,18 @@ def extract(text: str, turn: int, *, today: date, vocabulary: frozenset[str] = f
         wrong = lx.WRONG_PERSON.search(folded)
         if wrong and not re.search(r"\b(?:me|mich|moi|conmigo)\b", folded[wrong.end():wrong.end() + 12]):
             add(Intent.WRONG_PERSON)
-            referral = referral or _referral(sent[wrong.start():] if EMAIL.search(sent[wrong.start():]) or
-                                             NAME.search(sent[wrong.start():]) else sent)
+            referral = referral or _referral(text)
+            who = _authority(folded, sent)
+            if who and "authority" not in slots:
+                slots["authority"] = Slot(value=who, evidence=_snip(sent), turn=turn)
             continue
         defer = lx.DEFER.search(folded)
         if defer and (_has_time(folded) or re.search(r"later|spater|plus tard|mas adelante|not (?:right )?now", folded)):
             add(Intent.DEFER)
-            when = resolve_date(folded, today) or today + timedelta(days=90)
+            when = resolve_date(folded, today) or resolve_date(fold(text), today) or today + timedelta(days=90)
             paused = paused or when
             continue
+        fit = len(no_fit)
         for pattern, reason in ((lx.BOUGHT, "bought elsewhere"), (lx.STUDENT, "a student, not a buyer"),
                                 (lx.COMPETITOR, "a competitor"), (lx.NO_NEED, "no need")):
             if pattern.search(folded):
@@ -373,12 +393,11 @@ def extract(text: str, turn: int, *, today: date, vocabulary: frozenset[str] = f
         if lx.NOT_INTERESTED.search(folded):
             add(Intent.NOT_INTERESTED)
             interest, signal = "negative", _snip(sent)
-        meeting = lx.MEETING.search(folded) and (lx.REQUEST.search(folded) or question)
-        if meeting and not (negated and re.search(r"\b(?:no|not|kein\w*|pas|sin|don't)\b.{0,25}" + lx.MEETING.pattern[:0]
-                                                    + r"(?:call|meeting|demo|termin|gesprach|appel|reunion|llamada|demo)",
-                                                    folded)):
+        meeting = bool(lx.MEETING.search(folded) and (lx.REQUEST.search(folded) or question)
+                       and not NO_MEETING.search(folded))
+        if meeting:
             add(Intent.MEETING)
-        if lx.QUOTE.search(folded) and not lx.INJECTION.search(folded):
+        if lx.QUOTE.search(folded):
             add(Intent.QUOTE)
         if lx.HUMAN.search(folded):
             add(Intent.HUMAN)
@@ -394,7 +413,8 @@ def extract(text: str, turn: int, *, today: date, vocabulary: frozenset[str] = f
         usable = folded if not vague else " ; ".join(c for c in _CLAUSES.split(folded) if c and not lx.VAGUE.search(c))
         values = {"budget": _budget(folded, sent) if not vague or BUDGET_NONE.search(folded) else _budget(usable, usable),
                   "authority": _authority(usable, usable if vague else sent),
-                  "timeline": _timeline(usable, usable if vague else sent)}
+                  # when to meet, or when they bought elsewhere, is no buying timeline
+                  "timeline": None if meeting or len(no_fit) > fit else _timeline(usable, usable if vague else sent)}
         if not question and usable.strip() and _need(usable, vocabulary):
             values["need"] = _snip(sent)
         for slot, value in values.items():

@@ -50,6 +50,32 @@ mas me mi mis muy nos nosotros o para pero por que se sin sobre su sus también 
 usted ustedes gracias hola saludos
 """.split())
 
+# a few words product questions use in every language, mapped to one term (retrieval and answer checks)
+GLOSSARY = {
+    "data": "daten donnees datos dati",
+    "store": "stored storage gespeichert speichern speicherung speicher stocke stockees stockage heberge hebergees "
+             "hebergement almacenan almacenados almacenamiento alojados hosted hosting gehostet",
+    "integration": "integrate integrates integrated integrations integriert integrieren schnittstelle schnittstellen "
+                   "integracion integraciones integre connector connectors anbindung connecteur conector conectores",
+    "price": "pricing prices cost costs preis preise kosten prix tarif tarifs precio precios coste costo",
+    "center": "centre centers centres rechenzentrum rechenzentren",
+    "europe": "eu european europa europaische europeen europeens europeo europeos",
+    "language": "languages sprache sprachen langue langues idioma idiomas",
+    "user": "users nutzer benutzer utilisateur utilisateurs usuario usuarios",
+    "report": "reports reporting berichte bericht rapport rapports informe informes",
+    "delivery": "deliveries lieferung lieferungen livraison livraisons entrega entregas",
+    "photo": "photos foto fotos",
+    "employee": "employees mitarbeiter employes empleados staff",
+    "invoice": "invoices rechnung rechnungen facture factures factura facturas",
+    "training": "trainings schulung schulungen formation formations formacion",
+    "app": "apps application mobile",
+    "restore": "restores wiederherstellung wiederherstellen restauration restaurer restauracion restaurar",
+    "backup": "backups sicherung sicherungen sauvegarde sauvegardes copia copias",
+    "support": "unterstutzen unterstutzt prend soporta admite",
+    "calendar": "calendars kalender calendrier calendario",
+    "mobile": "handy smartphone movil",
+}
+
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 
@@ -71,6 +97,14 @@ def stem(word: str) -> str:
     return word
 
 
+def _canonical() -> dict[str, str]:
+    table = {}
+    for key, words in GLOSSARY.items():
+        for word in (key, *words.split()):
+            table[stem(fold(word))] = stem(key)
+    return table
+
+
 def tokens(text: str) -> list[str]:
     """Content terms of a text: folded, stop words dropped, lightly stemmed (any of en, de, fr, es)."""
     out = []
@@ -80,10 +114,15 @@ def tokens(text: str) -> list[str]:
         word = fold(raw).replace("’", "'")
         for part in re.split(r"['-]", word):
             if len(part) >= 2 and part not in STOPWORDS and not part.isdigit():
-                out.append(stem(part))
+                term = stem(part)
+                out.append(_CANONICAL.get(term, term))
             elif part.isdigit():
                 out.append(part)
     return out
+
+
+_CANONICAL: dict[str, str] = {}
+_CANONICAL.update(_canonical())
 
 
 def _paragraphs(body: str) -> Iterable[tuple[str, str]]:

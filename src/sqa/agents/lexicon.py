@@ -51,7 +51,7 @@ MONTH_PREP = (r"by|in|until|till|before|from|starting|around|early|mid|late|end 
               r"bis|im|ab|vor|anfang|mitte|ende|fruhestens|spatestens|"
               r"d'ici|en|avant|fin|debut|courant|a partir d'|a partir de|mi-|"
               r"para|antes de|a finales de|a principios de|hasta|desde|a mediados de|finales de|principios de")
-MONTH_RE = re.compile(rf"\b(?:{MONTH_PREP})\s+(?:(?:the )?(?:end|beginning|start|middle) of\s+)?({MONTH_ALT})\b\.?"
+MONTH_RE = re.compile(rf"\b(?:{MONTH_PREP})\s+(?:[\w']+\s+){{0,3}}?({MONTH_ALT})\b\.?"
                       rf"(?:\s+(20\d\d))?")
 QUARTER_RE = re.compile(
     r"\b(?:q|t)([1-4])\b(?:\s*/?\s*'?(\d{2,4}))?"
@@ -63,7 +63,8 @@ QUARTER_WORDS = {"first": 1, "1st": 1, "ersten": 1, "premier": 1, "primer": 1, "
                  "fourth": 4, "4th": 4, "vierten": 4, "quatrieme": 4, "cuarto": 4}
 UNIT = (r"days?|weeks?|months?|years?|tagen?|wochen?|monaten?|monate|monat|jahren?|jours?|semaines?|mois|ans?|annees?|"
         r"dias?|semanas?|meses|mes|anos?")
-RELATIVE_RE = re.compile(rf"\b(?:in|within|innerhalb(?: von)?|binnen|dans|d'ici|en|dentro de)\s+(?:the next\s+|den nachsten\s+|"
+RELATIVE_RE = re.compile(rf"\b(?:in|within|over|during|innerhalb(?: von)?|binnen|in den nachsten|dans|d'ici|en|dentro de|"
+                         rf"durante)\s+(?:the next\s+|the coming\s+|den nachsten\s+|"
                          rf"les prochains?\s+|los proximos\s+)?({NUMWORD})\s+({UNIT})\b")
 NEXT_RE = re.compile(
     r"\b(?:next|nachste[nms]?|kommende[nms]?|prochaine?|proxim[oa]|siguiente|que viene)\s+(week|month|year|quarter|"
@@ -80,7 +81,7 @@ NEW_YEAR_RE = re.compile(r"after (?:the )?(?:holidays|new year|christmas)|in the
 
 TIMELINE = rx(
     r"\basap\b|as soon as possible|right away|immediately|urgent|straight away|this week|this month|this quarter|"
-    r"this year|this summer|this spring|this fall|before (?:the )?(?:summer|end of|holidays|year)|year[- ]end|"
+    r"this year(?!'s)|this summer|this spring|this fall|before (?:the )?(?:summer|end of|holidays|year)|year[- ]end|"
     r"end of (?:the )?(?:year|quarter|month|q[1-4])|by (?:the )?end of|(?:by|in|before|until) 20\d\d|"
     r"go[- ]live|deadline|(?:roll ?out|launch|start|live|running|in place)\b.{0,30}\b(?:by|in|before)\b",
     r"so schnell wie moglich|sofort|umgehend|dringend|zeitnah|dieses jahr|diesen monat|dieses quartal|"
@@ -95,16 +96,19 @@ DEFER = rx(
     r"(?:contact|reach out to|reach|get back to|get in touch with|follow up with|write to|email|e-mail|ping|call|"
     r"talk to|speak to|come back to|try) (?:me|us)\b.{0,25}\b(?:again|in|after|next|around|later|closer|early|from|"
     r"towards?|at|by)\b",
-    r"check back|circle back|reach out again|try again|follow up (?:in|after|next)|revisit|ask (?:me|us) again|"
+    r"(?:write|get back|come back|reach out|talk|speak)(?: to)? (?:me|us) (?:then|at that point|at that time|again)|"
+    r"pick (?:this|it|things|the conversation) (?:back )?up(?: again)?|once\b.{0,40}\b(?:lifts|is over|ends|is done|"
+    r"is finished|has passed|settles)|check back|circle back|reach out again|try again|follow up (?:in|after|next)|revisit|ask (?:me|us) again|"
     r"not (?:right )?now|not at the moment|not at this time|not this (?:year|quarter)|maybe later|later this year|"
     r"too early|bad timing|not (?:a )?(?:priority|the right time) (?:right now|now|at the moment|this)|"
     r"(?:reconnect|talk|speak|revisit) (?:again )?(?:in|after|next)|on hold until|pause (?:this|until)",
     r"melden sie sich\b.{0,30}\b(?:wieder|erneut|im|nach|in|ab|nachste)|kontaktieren sie (?:mich|uns)\b.{0,20}\b"
     r"(?:wieder|erneut|im|nach|in|ab)|(?:derzeit|im moment|momentan|aktuell|gerade|zurzeit) (?:noch )?(?:nicht|kein)|"
-    r"spater (?:wieder|nochmal|noch einmal)|(?:fragen|melden) sie (?:bitte )?(?:im|nach|in)",
-    r"recontacte[rz]|revenez vers|reprenez contact|pas pour (?:le moment|l'instant|maintenant)|plus tard|"
+    r"spater (?:wieder|nochmal|noch einmal)|(?:wieder|nochmal|erneut) (?:aufnehmen|aufgreifen|melden)|(?:fragen|melden) sie (?:bitte )?(?:im|nach|in)",
+    r"recontacte[rz]|reprendre (?:contact|la discussion|cela|ca)|revenez vers|reprenez contact|pas pour (?:le moment|l'instant|maintenant)|plus tard|"
     r"(?:contactez|ecrivez|relancez)[- ](?:moi|nous)\b.{0,20}\b(?:en|apres|dans|a la|au|l'annee)",
-    r"(?:contacte|contacta|escribe|escriba|llame|vuelva a contactar|vuelvan a contactar)(?:me|nos)?\b.{0,20}\b"
+    r"(?:contacte|contacta|escribe|escriba|escribir|contactar|llamar|llame|vuelva a contactar|vuelvan a contactar)"
+    r"(?:me|nos)?\b.{0,20}\b"
     r"(?:de nuevo|otra vez|en|despues|dentro|el proximo|a partir)|ahora no|por ahora no|mas adelante|"
     r"en este momento no|todavia no es el momento",
 )
@@ -115,11 +119,16 @@ INJECTION = rx(
     r"(?:system|initial|hidden|original|your) prompt|(?:reveal|show|print|repeat|tell me|what (?:is|are|were)|share|"
     r"output|give me)\b.{0,25}\b(?:your|the) (?:instructions|rules|configuration|guidelines|system message)",
     r"\byou are now\b|\bfrom now on,? you\b|\bact as (?:a|an|my|the)\b|\bpretend (?:to be|you)|developer mode|"
-    r"jailbreak|new instructions|\bdo anything now\b",
+    r"jailbreak|new instructions|\bdo anything now\b|system override|admin override|\[system|\bsystem:|"
+    r"(?:forward|hand|pass|route|escalate) (?:this|the|my) lead|(?:mark|record|set|flag|classify) (?:me|this lead|the lead|"
+    r"us)\b.{0,20}\b(?:qualified|hot|as )|record (?:budget|authority|need|timeline)|qualification is (?:complete|done)",
     r"\b\d{1,3}\s?%\s?(?:off|discount|rabatt|nachlass|remise|de remise|de reduction|descuento|de descuento)|"
-    r"(?:offer|give|grant|apply|approve|send) (?:me|us)\b.{0,25}\b(?:discount|for free|free of charge|free licen)",
+    r"(?:offer|give|grant|apply|approve|send) (?:me|us)\b.{0,25}\b(?:discount|for free|free of charge|free licen)|"
+    r"(?:approve|give|grant|offer|send)\b.{0,30}\bfree (?:lifetime |unlimited )?(?:licen[cs]e|account|access|subscription)|"
+    r"lifetime licen[cs]e for free",
     r"(?:other|your|all|existing) (?:customers?|clients?|leads?|users?|prospects?)'?s?\b.{0,30}\b(?:e-?mails?|addresses|"
-    r"data|names|list|contacts|phone)|(?:list|names|e-?mails?) of (?:your |all |other )?(?:customers|clients|leads|users)|"
+    r"data|names|list|contacts|phone)|(?:list|names|e-?mails?|e-?mail addresses|addresses|contacts|contact details|details|"
+    r"phone numbers?|data) of (?:your |all |the )?(?:other |existing )?(?:customers|clients|leads|users)|"
     r"customer list|client list",
     r"ignorier\w* (?:alle |deine |die |ihre )?(?:vorherigen |bisherigen |obigen )?(?:anweisungen|instruktionen|regeln)|"
     r"vergiss (?:alle |deine )?(?:anweisungen|regeln)|system-?prompt|du bist (?:jetzt|nun|ab sofort)|"
@@ -136,10 +145,15 @@ NEGATION = re.compile(r"\b(?:no|not|don't|dont|do not|never|without|kein\w*|nich
                       r"aucun\w*|rather not|no need)\b")
 VAGUE = rx(
     r"not sure|unsure|no idea|(?:don't|do not|dont) know|hard to say|difficult to say|it depends|depends on|\btbd\b|"
-    r"to be (?:determined|defined|decided)|unclear|we'll see|not (?:yet )?(?:decided|defined|clear)|no clue",
-    r"weiss (?:ich )?(?:noch )?nicht|keine ahnung|unklar|noch offen|mal sehen|kommt darauf an|schwer zu sagen",
-    r"je ne sais pas|pas (?:encore )?sur|difficile a dire|on verra|ca depend|pas encore (?:defini|decide|clair)",
-    r"\bno (?:lo )?se\b|no estoy segur|depende|ya veremos|todavia no (?:lo )?sabemos|no (?:esta )?claro",
+    r"to be (?:determined|defined|decided)|unclear|we'll see|not (?:yet )?(?:decided|defined|clear)|no clue|i guess|"
+    r"who knows|mull (?:it|this) over|think (?:it|this) over|let me think|(?:we|i)'ll think about|(?:works|is) fine "
+    r"(?:as it is|the way it is)|works the way it is|maybe|perhaps",
+    r"weiss (?:ich )?(?:noch )?nicht|keine ahnung|unklar|noch offen|mal sehen|kommt darauf an|schwer zu sagen|"
+    r"(?:muss|mussen) (?:ich|wir) (?:mir |uns )?(?:noch )?uberlegen|vielleicht",
+    r"je ne sais pas|pas (?:encore )?sur|difficile a dire|on verra|ca depend|pas encore (?:defini|decide|clair)|"
+    r"je vais (?:y )?reflechir|peut-etre",
+    r"\bno (?:lo )?se\b|no estoy segur|depende|ya veremos|todavia no (?:lo )?sabemos|no (?:esta )?claro|"
+    r"(?:lo )?pensare|tal vez|quizas",
 )
 QUESTION_START = re.compile(
     r"^(?:how|what|which|who|where|why|when|does|do you|do i|did|can you|can i|could you|is there|are there|is it|"
@@ -191,32 +205,43 @@ HUMAN = rx(
 NOT_INTERESTED = rx(
     r"not interested|no interest|no,? thanks|no,? thank you|not for us|not relevant (?:for|to) us|not a fit|"
     r"we(?:'re| are) (?:all )?(?:good|set|fine)(?: for now)?,? (?:thanks|thank you)|we(?:'ll| will) pass|"
-    r"not looking for|don't see (?:a|the) need|no longer (?:interested|relevant)",
-    r"kein interesse|nicht interessiert|kein bedarf|nein danke|nicht relevant fur uns|passt nicht zu uns",
-    r"pas interesse|pas d'interet|non merci|ne nous interesse pas|ne m'interesse pas|pas pertinent pour nous",
-    r"no (?:nos |me )?interesa|no estamos interesados|no estoy interesad|no,? gracias|no es para nosotros",
+    r"not looking for|don't see (?:a|the) need|no longer (?:interested|relevant)|happy with (?:our|the) (?:current|existing)|"
+    r"no plans to change|(?:we're|we are) (?:sorted|covered)|sorted on that front",
+    r"kein interesse|nicht interessiert|kein bedarf|nein danke|nicht relevant fur uns|passt nicht zu uns|"
+    r"zufrieden mit (?:unserer|der|dem) (?:aktuellen|jetzigen|bestehenden)|fur uns (?:damit )?erledigt",
+    r"pas interesse|pas d'interet|non merci|ne nous interesse pas|ne m'interesse pas|pas pertinent pour nous|"
+    r"satisfaits de (?:notre|la) solution (?:actuelle|existante)",
+    r"no (?:nos |me )?interesa|no estamos interesados|no estoy interesad|no,? gracias|no es para nosotros|"
+    r"content[oa]s con (?:nuestra|la) (?:solucion|herramienta) actual",
 )
 NO_NEED = rx(
     r"(?:we|i) (?:don't|do not|dont) (?:really )?(?:need|require|have (?:a |any )?(?:need|use))|no (?:real )?need for "
     r"(?:this|that|it|such|a tool|a solution|your|the product|something)|no use for|(?:we )?(?:already )?(?:do|handle|"
-    r"build|solve) (?:this|that|it) in-house|(?:don't|do not) have (?:this|that|the) problem",
+    r"build|solve) (?:this|that|it) in-house|(?:don't|do not) have (?:this|that|the) problem|no need on our (?:side|end)|"
+    r"already covers?\b|(?:is|are) already covered|(?:wouldn't|would not|won't) be (?:of )?(?:any )?use|no use to us|"
+    r"useless for us",
     r"kein bedarf|brauchen (?:wir|das|so etwas) (?:nicht|kein)|haben (?:wir )?(?:dieses|das|kein) problem nicht|"
-    r"benotigen (?:wir )?(?:das |so etwas )?nicht",
-    r"pas besoin|n'avons pas besoin|aucun besoin|n'en avons pas besoin",
-    r"no (?:lo )?necesitamos|no tenemos necesidad|no nos hace falta",
+    r"benotigen (?:wir )?(?:das |so etwas )?nicht|bringt uns nichts|wurde uns nichts bringen|deckt (?:bereits|schon) ab",
+    r"pas besoin|n'avons pas besoin|aucun besoin|n'en avons pas besoin|ne nous (?:servirait|sert) a rien|"
+    r"couvre deja",
+    r"no (?:lo )?necesitamos|no tenemos necesidad|no nos hace falta|no nos (?:serviria|sirve) de nada|ya cubre",
 )
 BOUGHT = rx(
     r"already (?:bought|purchased|signed|chose|chosen|selected|have a (?:solution|tool|vendor|provider)|went|"
     r"licensed|implemented|decided|committed|rolled out)|(?:just|recently|last (?:month|week|year)) (?:bought|purchased|"
     r"signed|chose|selected|went with|implemented|switched to|renewed)|(?:went|gone|decided to go) with (?:another|"
     r"a different|a competitor|[a-z]+)|chose (?:another|a different|a competitor)|signed (?:a contract )?with (?:another|"
-    r"a different|[a-z]+)|locked into a contract|under contract with",
+    r"a different|[a-z]+)|locked into a contract|under contract with|signed (?:up )?for (?:\w+ )?(?:years?|months?)|"
+    r"(?:rolled out|deployed|implemented|introduced) \w+ (?:across|company-wide|last|earlier|this year)|"
+    r"(?:contract|agreement) with (?:another|a different|a competing) (?:vendor|provider|supplier)|"
+    r"with (?:another|a different) (?:vendor|provider|supplier)",
     r"bereits (?:gekauft|erworben|eine losung|entschieden|im einsatz|einen vertrag|lizenziert)|haben (?:uns )?(?:bereits |"
-    r"schon )?fur (?:\w+ )?(?:\w+ )?entschieden|schon (?:gekauft|eine losung|einen anbieter)",
+    r"schon )?fur (?:\w+ )?(?:\w+ )?entschieden|schon (?:gekauft|eine losung|einen anbieter)|"
+    r"(?:vertrag|dreijahresvertrag|jahresvertrag)\b.{0,40}\b(?:anderen|fremden) anbieter|mit einem anderen anbieter",
     r"deja (?:achete|choisi|signe|opte|equipes?|une solution|un prestataire|un fournisseur)|avons (?:deja )?(?:choisi|"
-    r"opte pour|signe avec)",
+    r"opte pour|signe avec)|avec un autre (?:prestataire|fournisseur|editeur)",
     r"ya (?:compramos|hemos comprado|elegimos|hemos elegido|firmamos|contratamos|hemos contratado|tenemos (?:una|un) "
-    r"(?:solucion|proveedor|herramienta)|optamos)",
+    r"(?:solucion|proveedor|herramienta)|optamos)|con otro proveedor",
 )
 STUDENT = rx(
     r"i'?m (?:a |an )?(?:student|intern|phd candidate)|i am (?:a |an )?(?:student|intern)|my (?:thesis|dissertation|"
@@ -228,7 +253,8 @@ STUDENT = rx(
 )
 COMPETITOR = rx(
     r"we(?:'re| are) (?:a |your )?(?:competitor|competing vendor)|we (?:also )?(?:sell|build|offer|make|develop) "
-    r"(?:a )?(?:similar|the same|competing)|competitive (?:research|analysis|intelligence)",
+    r"(?:a )?(?:similar|the same|competing)|competitive (?:research|analysis|intelligence)|\bwe(?:'re| are)\b.{0,20}\bcompetitors?\b|"
+    r"we (?:build|make|sell|develop) (?:a |an |our own )?[\w-]+ (?:\w+ )?ourselves|(?:reseller|partner) of \w+",
     r"wir sind (?:ein |ihr )?(?:wettbewerber|konkurrent|mitbewerber)|wir (?:bieten|verkaufen|entwickeln) "
     r"(?:ein )?(?:ahnliches|das gleiche)",
     r"nous sommes (?:un |votre )?concurrent|nous (?:vendons|proposons|developpons) (?:un produit )?(?:similaire|la meme)",
@@ -250,11 +276,12 @@ WRONG_PERSON = rx(
     r"(?:reenvio|he reenviado) (?:su|tu|este) (?:correo|mensaje)",
 )
 COMPLAINT = rx(
-    r"\bcomplain|complaint|unacceptable|this is spam|stop spamming|how did you get my (?:e-?mail|address|data|details)|"
+    r"(?:i|we) (?:want to |would like to |must )?complain|file a complaint|this is a complaint|unacceptable|this is spam|"
+    r"stop spamming|how did you get my (?:e-?mail|address|data|details)|"
     r"where did you get my|harass",
-    r"beschwerde|unverschamt|woher haben sie meine|belastigung|spam\b",
-    r"plainte|inacceptable|ou avez-vous (?:eu|trouve|obtenu) mes|harcelement",
-    r"queja|reclamacion|inaceptable|de donde (?:sacaron|obtuvieron|tienen) mi|acoso",
+    r"beschwere mich|beschwerde einreichen|unverschamt|woher haben sie meine|belastigung|das ist spam",
+    r"porter plainte|je me plains|inacceptable|ou avez-vous (?:eu|trouve|obtenu) mes|harcelement",
+    r"presentar una queja|me quejo|inaceptable|de donde (?:sacaron|obtuvieron|tienen) mi|acoso",
 )
 LEGAL = rx(
     r"\bcontract|\bdpa\b|data processing agreement|terms (?:and|&) conditions|\bt&cs?\b|liabilit|indemn|\blegal\b|"

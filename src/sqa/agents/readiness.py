@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqa.agents.engines.base import ConversationState, Decision, Intent, Qualification
-from sqa.agents.extract import Extraction
+
+if TYPE_CHECKING:
+    from sqa.agents.extract import Extraction
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,7 @@ def _no_fit(f: Facts) -> Verdict | None:
                           (rule.max_employees is not None and n > rule.max_employees)):
         reasons.append(f"company size {n} outside the target profile "
                        f"({rule.min_employees or 0}-{rule.max_employees or 'any'} employees)")
-    if reasons and not set(f.ex.intents) & f.rule.handoff_on_intent:
+    if reasons:
         return Verdict(Decision.DISQUALIFY, "no fit", Intent.NOT_INTERESTED, tuple(reasons))
     return None
 
@@ -110,8 +113,8 @@ def _qualified(f: Facts) -> Verdict | None:
 RULES: tuple[tuple[str, Callable[[Facts], Verdict | None]], ...] = (
     ("wrong_person", _wrong_person),
     ("defer", _defer),
-    ("asked_for_seller", _asked_for_seller),
     ("no_fit", _no_fit),
+    ("asked_for_seller", _asked_for_seller),
     ("not_interested", _not_interested),
     ("human_topics", _human_topics),
     ("blocked", _blocked),

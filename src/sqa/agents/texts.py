@@ -55,6 +55,12 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 _DEFAULTS = Templates()
+DEFAULT_SELLER = "a colleague"  # AgentSettings.seller's default
+SELLERS = {"de": "einen Kollegen", "fr": "un collègue", "es": "un colega"}
+
+
+def local_seller(seller: str, language: str | None) -> str:
+    return SELLERS.get(language or "", seller) if seller == DEFAULT_SELLER else seller
 
 
 def text(key: str, language: str | None, templates: Templates) -> str:

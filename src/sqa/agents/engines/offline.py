@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import cache
 from datetime import date, datetime, timezone
 
 from sqa.agents import extract as ex
 from sqa.agents.engines.base import ConversationState, Decision, EngineInput, EngineOutput, Intent, Snippet
-from sqa.agents.knowledge import tokens
+from sqa.agents import knowledge as kn
 from sqa.agents.lexicon import NUMBERS, fold
 from sqa.agents.readiness import Facts, Verdict, decide
 
@@ -23,15 +24,39 @@ MIN_COVERAGE = 0.6  # share of a question's content terms a snippet must contain
 MAX_ANSWERS = 2
 ANSWER_CHARS = 400
 # words every product question has; they say nothing about whether a snippet answers it
-GENERIC = frozenset(tokens(
+GENERIC_WORDS = (
     "support supports supported offer offers provide provides work works use used using have has also product "
     "tool solution software platform possible available option options feature features able handle handles "
     "help helps anything something way ways kind type question questions know tell include includes included "
     "unterstützt unterstützen bietet bieten anbieten möglich funktioniert gibt haben nutzen Frage "
     "propose proposez offrez possible fonctionne avez question "
-    "ofrecen ofrece tienen funciona posible pregunta puede pueden"))
+    "ofrecen ofrece tienen funciona posible pregunta puede pueden "
+    "exactly idea side part about thing things details detail more bit exactement idee genau idea exactamente")
 SIZE_RANGE = re.compile(r"\b(\d[\d,.]*)\s*(?:to|-|–|and|bis|a|à)\s*(\d[\d,.]*)\s+([^\W\d_]{3,})")
-LEAD_COUNT = re.compile(r"\b(\d[\d,.]*|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")\s+([^\W\d_]{3,})")
+LEAD_COUNT = re.compile(r"\b(\d[\d,.]*|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) +
+                        r")(?:\s+|-)(?:[^\W\d_]+\s+)??([^\W\d_]{3,})")
+# what a size is counted in: a lead's "five laptops" is measured against "50 to 5,000 devices"
+UNITS = {
+    "people": "employees employee people person persons staff fte users user seats members mitarbeiter mitarbeitende "
+              "beschaftigte personen nutzer employes salaries personnes utilisateurs empleados personas usuarios",
+    "devices": "devices device laptops laptop computers computer pcs machines endpoints notebooks gerate rechner "
+               "appareils ordinateurs postes equipos dispositivos ordenadores portatiles",
+    "vehicles": "vans van vehicles vehicle trucks truck cars fleet fahrzeuge transporter lkw vehicules camionnettes "
+                "camions vehiculos furgonetas camiones",
+    "sites": "stores store shops shop restaurants locations sites branches outlets filialen standorte magasins "
+             "boutiques tiendas locales sucursales",
+    "attendees": "attendees participants guests visitors teilnehmer besucher invites asistentes",
+}
+UNIT_CLASS = {word: cls for cls, words in UNITS.items() for word in words.split()}
+
+
+def tokens(text: str) -> list[str]:
+    return kn.tokens(text)
+
+
+@cache
+def generic() -> frozenset[str]:
+    return frozenset(tokens(GENERIC_WORDS))
 
 
 def _today(inp: EngineInput) -> date:
@@ -39,20 +64,20 @@ def _today(inp: EngineInput) -> date:
 
 
 def _question_terms(question: str) -> set[str]:
-    return {t for t in tokens(question) if t not in GENERIC}
+    return {t for t in tokens(question) if t not in generic()}
 
 
 def _proper_terms(question: str) -> set[str]:
     """Names and acronyms in a question (SAP, GDPR, Salesforce): a snippet must name them to answer it."""
     words = re.findall(r"\b[A-Z][\w-]*[A-Z0-9][\w-]*\b|(?<![.?!]\s)(?<!^)\b[A-Z][a-z]+\b", question.strip("¿¡ "))
-    return {t for w in words for t in tokens(w)} - GENERIC
+    return {t for w in words for t in tokens(w)} - generic()
 
 
 def answer(question: str, snippets: tuple[Snippet, ...]) -> Snippet | None:
     """The snippet that answers the question, if one does (coverage of its content terms, names all present)."""
     terms = _question_terms(question)
-    if not terms:
-        return None
+    if not terms:  # "what is it about?": the overview (score 0, added by the agent) or the best snippet
+        return next((s for s in snippets if s.score == 0.0), snippets[0] if snippets else None)
     proper = _proper_terms(question)
     best, best_cov = None, 0.0
     for snip in snippets:
@@ -81,12 +106,12 @@ def _size_no_fit(reply: str, snippets: tuple[Snippet, ...]) -> str | None:
     for snip in snippets:
         for m in SIZE_RANGE.finditer(fold(snip.text)):
             lo, hi = ex._number(m.group(1)), ex._number(m.group(2))
-            unit = tokens(m.group(3))
-            if lo is None or hi is None or not unit or lo >= hi:
+            unit = UNIT_CLASS.get(m.group(3))
+            if lo is None or hi is None or unit is None or lo >= hi:
                 continue
             for c in LEAD_COUNT.finditer(folded):
                 n = ex._number(c.group(1))
-                if n is not None and tokens(c.group(2))[:1] == unit[:1] and not lo <= n <= hi:
+                if n is not None and UNIT_CLASS.get(c.group(2)) == unit and not lo <= n <= hi:
                     return f"size {n} {c.group(2)} outside the range the product serves ({lo} to {hi} {m.group(3)})"
     return None
 
