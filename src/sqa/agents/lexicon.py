@@ -51,7 +51,7 @@ MONTH_PREP = (r"by|in|until|till|before|from|starting|around|early|mid|late|end 
               r"bis|im|ab|vor|anfang|mitte|ende|fruhestens|spatestens|"
               r"d'ici|en|avant|fin|debut|courant|a partir d'|a partir de|mi-|"
               r"para|antes de|a finales de|a principios de|hasta|desde|a mediados de|finales de|principios de")
-MONTH_RE = re.compile(rf"\b(?:{MONTH_PREP})\s+(?:[\w']+\s+){{0,3}}?({MONTH_ALT})\b\.?"
+MONTH_RE = re.compile(rf"\b(?:{MONTH_PREP})\s+(?:[\w']+\s+){{0,3}}?({MONTH_ALT})\b"
                       rf"(?:\s+(20\d\d))?")
 QUARTER_RE = re.compile(
     r"\b(?:q|t)([1-4])\b(?:\s*/?\s*'?(\d{2,4}))?"
@@ -81,7 +81,7 @@ NEW_YEAR_RE = re.compile(r"after (?:the )?(?:holidays|new year|christmas)|in the
 
 TIMELINE = rx(
     r"\basap\b|as soon as possible|right away|immediately|urgent|straight away|this week|this month|this quarter|"
-    r"this year(?!'s)|this summer|this spring|this fall|before (?:the )?(?:summer|end of|holidays|year)|year[- ]end|"
+    r"this year(?!'s)|this summer|this spring|this fall|before (?:the )?(?:summer|holidays)|year[- ]end|"
     r"end of (?:the )?(?:year|quarter|month|q[1-4])|by (?:the )?end of|(?:by|in|before|until) 20\d\d|"
     r"go[- ]live|deadline|(?:roll ?out|launch|start|live|running|in place)\b.{0,30}\b(?:by|in|before)\b",
     r"so schnell wie moglich|sofort|umgehend|dringend|zeitnah|dieses jahr|diesen monat|dieses quartal|"
@@ -291,8 +291,8 @@ LEGAL = rx(
     r"contrato|juridic|clausula|abogado",
 )
 PRICING_QUESTION = rx(
-    r"discount|negotiable|payment terms|invoice|billing|rabatt|nachlass|verhandelbar|zahlungsbedingungen|remise|"
-    r"negociable|conditions de paiement|descuento|condiciones de pago|facturacion|factura",
+    r"\b(?:discount\w*|negotiable|payment terms|invoice|billing|rabatt|nachlass|verhandelbar|zahlungsbedingungen|remise|"
+    r"negociable|conditions de paiement|descuento|condiciones de pago|facturacion|factura)\b",
 )
 POSITIVE = rx(
     r"\binterest(?:ed|ing)\b|sounds (?:good|great|interesting|promising|useful|relevant|exciting)|tell me more|"
