@@ -90,7 +90,7 @@ LEADS = (
 
 #: Lead 1's answers, turn by turn: interest, then need, timeline, budget, authority.
 LEAD1_REPLIES = (
-    "Thanks for reaching out. Reporting is a sore point for us at the moment, so I'm happy to hear more.",
+    "Thanks for reaching out. Reporting keeps coming up here at the moment, so I'm happy to hear more.",
     "Our two analysts spend about four days every month pulling numbers from Salesforce and three "
     "spreadsheets into the board pack, and we still find errors after it has gone out.",
     "We'd want something running before the Q3 board meeting, so by the end of June at the latest.",

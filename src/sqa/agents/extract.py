@@ -114,6 +114,8 @@ EMPLOYEES = re.compile(rf"\b(?P<n>\d[\d.,]*|{lx.NUMWORD})\s*\+?\s*(?:employees|p
 TITLED_NAME = re.compile(r"\b(?:Frau|Herrn?|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|M\.|Mme|Madame|Monsieur|Sr\.?|Sra\.?|Don|Doña)\s+"
                          r"[A-ZÄÖÜÉÈÁÍÓÚÑ][\w'-]+(?:\s+[A-ZÄÖÜÉÈÁÍÓÚÑ][\w'-]+)?")
 TITLE_ABBR = re.compile(r"\b(?:M|Mr|Mrs|Ms|Dr|Mme|Sr|Sra|Hr|Fr|Prof)\.$")
+INTERNAL_MEETING = re.compile(r"\b(?:board|team|internal|staff|budget|weekly|monthly|annual|quarterly|kick-?off|"
+                              r"management|our|their|all-hands|sales|customer|planning)\s*$")  # not a meeting with us
 NO_MEETING = re.compile(r"\b(?:no|not|don't|dont|kein\w*|pas|sin|ni)\b.{0,25}\b(?:call|meeting|demo|termin|gesprach|"
                         r"appel|reunion|llamada|rendez-vous)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -393,8 +395,8 @@ def extract(text: str, turn: int, *, today: date, vocabulary: frozenset[str] = f
         if lx.NOT_INTERESTED.search(folded):
             add(Intent.NOT_INTERESTED)
             interest, signal = "negative", _snip(sent)
-        meeting = bool(lx.MEETING.search(folded) and (lx.REQUEST.search(folded) or question)
-                       and not NO_MEETING.search(folded))
+        ours = [m for m in lx.MEETING.finditer(folded) if not INTERNAL_MEETING.search(folded[:m.start()])]
+        meeting = bool(ours and (lx.REQUEST.search(folded) or question) and not NO_MEETING.search(folded))
         if meeting:
             add(Intent.MEETING)
         if lx.QUOTE.search(folded):

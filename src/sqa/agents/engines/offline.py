@@ -174,7 +174,9 @@ class OfflineEngine:
         decision, reason = verdict.decision, verdict.reason
         asked = state.asked
         if decision is Decision.REPLY:
-            nxt = next((s for s in inp.qualification.order if s not in state.slots and s not in asked), None)
+            order = [s for s in inp.qualification.order if s not in state.slots]
+            # a question not asked yet, else one the lead skipped (asked once more, never a third time)
+            nxt = next((s for s in order if s not in asked), next((s for s in order if asked.count(s) < 2), None))
             if nxt is not None:
                 parts.append(inp.questions[nxt])
                 asked = asked + (nxt,)
