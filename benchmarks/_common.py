@@ -128,7 +128,10 @@ def agent_config(name: str, dovecot: Any, sink: Any, **over: Any) -> dict[str, A
     smtp.update(over.pop("smtp", {}))
     agent = {"name": name, "address": address, "display_name": "Ava Agent", "company": "Acme Analytics",
              "value_proposition": "We cut reporting time in half.", "seller": "Sam Seller",
-             "max_replies_per_lead_per_day": 1000, "imap": imap, "smtp": smtp}
+             "max_replies_per_lead_per_day": 1000, "imap": imap, "smtp": smtp,
+             # every lead answers all four BANT questions (the default rule would hand off after two): five
+             # answers per lead, the same work per reply as before the real engage agent existed
+             "qualification": {"min_bant": 4}}
     agent.update(over)
     return agent
 
@@ -233,17 +236,17 @@ async def create_contacted_leads(settings: Any, count: int) -> list[LeadRec]:
 FIRST_NAMES = ["Lee", "Maria", "Jonas", "Aiko", "Priya", "Tom", "Fatima", "Lars", "Chen", "Sofia", "Omar", "Eva"]
 LAST_NAMES = ["Lead", "Schmidt", "Okafor", "Tanaka", "Rossi", "Novak", "Haddad", "Berg", "Silva", "Moreau"]
 COMPANIES = ["Globex", "Initech", "Umbrella", "Hooli", "Stark Analytics", "Wayne Logistics", "Soylent", "Acme Retail"]
-ANSWERS = [
+ANSWERS = [  # each answers exactly the question asked before it (need, timeline, budget, authority)
     "Sounds interesting, tell me more about how this works for a team like ours.",
-    "Reporting takes our analysts about two days every month, mostly copying numbers between spreadsheets.",
-    "Ideally before the end of the next quarter; our board review is in March.",
-    "We have roughly 20k EUR approved for tooling this year, maybe a bit more if the case is strong.",
+    "Our analysts copy numbers between spreadsheets by hand, and the monthly reporting is slow and error-prone.",
+    "Ideally before the end of the next quarter.",
+    "We have roughly 20k EUR approved for tooling.",
     "I decide together with our CFO; procurement gets involved above 10k.",
     "Thanks for the quick answer. Could you send a short overview?",
 ]
-FILLER = ("Our team has been looking at several options for a while now, and honestly none of them really fit the way "
-          "we work. We have a mix of legacy exports, a data warehouse nobody fully trusts, and a lot of manual steps "
-          "in between. ")
+FILLER = ("Many thanks for your note and for the material you sent along with it. I have shared it with a few "
+          "people on the team who were curious to read it as well, and they found it well written. ")
+# ^ length without BANT content: each turn answers exactly what was asked before it
 
 DISCLAIMER = ("This e-mail and any attachments are confidential and may be privileged. If you are not the intended "
               "recipient, please notify the sender immediately and delete this e-mail and its attachments from your "

@@ -124,7 +124,7 @@ NOT_NAMES = frozenset("I Hi Hello Dear Thanks Thank Please Our We You Your The M
                       "Bitte Danke Hallo Je Nous Vous Merci Bonjour Yo Nosotros Gracias Hola Mr Mrs Ms Herr Frau "
                       "Kollege Kollegin Monsieur Madame Sr Sra Q1 Q2 Q3 Q4 CFO CEO CTO COO VP Head".split())
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|(?<=[.!?])(?=[¿¡])")
-_CLAUSES = re.compile(r",?\s+\b(?:but|however|aber|jedoch|mais|pero|sin embargo)\b\s+|;\s*")
+_CLAUSES = re.compile(r",?\s+\b(?:but|however|aber|jedoch|mais|pero|sin embargo)\b\s+|;\s*|,\s+")
 
 
 @dataclass(frozen=True, slots=True)
