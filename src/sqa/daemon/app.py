@@ -49,6 +49,7 @@ class App:
     runtimes: list[AgentRuntime] = field(default_factory=list)
     agents: list[AgentServices] = field(default_factory=list)  # empty unless built with services
     analyzer: Analyzer | None = None  # parse + classify, shared by the agents' watchers
+    engage: EngageAgent | None = None  # with services: the one engage agent (its engine holds an HTTP client)
     web: WebServer | None = None  # the unsubscribe pages (settings.web.enabled), built with services
     publisher: HandoffPublisher | None = None  # handoff events to MQTT / webhook, when either is configured
 
@@ -72,6 +73,9 @@ class App:
             self.analyzer.close()
         if self.web is not None:
             self.web.close()
+        closer = getattr(self.engage.engine, "close", None) if self.engage is not None else None
+        if closer is not None:
+            await closer()  # the openai engine's HTTP client
         await self.engine.dispose()
 
 
@@ -105,6 +109,7 @@ async def build_app(settings: Settings, *, services: bool = True) -> App:
     if not services:
         return app
     engage = EngageAgent(make_engine(settings.engine))
+    app.engage = engage
     app.analyzer = Analyzer(settings.daemon.analyze_workers)
     publisher = HandoffPublisher(sessionmaker, settings)
     app.publisher = publisher if publisher.enabled else None
