@@ -299,3 +299,29 @@ async def test_erasure_deletes_the_leads_events(tmp_path, dovecot, smtp_sink, da
         assert await _events(app) == []  # the payload names the lead: it goes with the lead (ON DELETE CASCADE)
     finally:
         await app.close()
+
+
+async def test_a_leads_opt_out_cancels_mail_to_the_lead_but_not_the_sellers_notice(tmp_path, dovecot, smtp_sink,
+                                                                                    database_url):
+    """The notice is queued with the lead's id; the opt-out stops mail TO the lead, the seller still learns of it."""
+    from sqa.consent import store as consent
+
+    settings = _settings(tmp_path, dovecot, smtp_sink, database_url)
+    app, agent, lead_id = await _start(settings)
+    use_engine(app, ScriptedEngine(Step(Decision.HANDOFF, "Thanks, a colleague will be in touch.", intent=Intent.MEETING,
+                                        reasons=("asked for a demo",))))
+    try:
+        first = (await smtp_sink.wait_for(1))[0]
+        await deliver(dovecot, agent.runtime.settings.address,
+                      reply_to(first, sender=f"Lee Lead <{LEAD}>", body="Can we book a demo next week?"))
+        await agent.watcher.drain_once()  # handled: the closing words and the seller's notice are queued, not sent
+        async with app.sessionmaker() as s, s.begin():
+            change = await consent.opt_out(s, LEAD, agent_id=agent.runtime.id, scope=consent.Scope.ALL,
+                                           source=consent.Source.ADMIN, gate=agent.runtime.gate)
+        assert change.cancelled == 1  # the closing words to the lead
+        await drain_once(app)
+        (notice,) = await _wait_rcpt(smtp_sink, "sam@sellers.test")
+        assert notice.subject.startswith("Qualified lead: Lee Lead")
+        assert [m.rcpt_tos for m in smtp_sink.messages].count([LEAD]) == 1  # only the first mail
+    finally:
+        await app.close()

@@ -201,7 +201,7 @@ async def opt_out(session: AsyncSession, address: str | None, *, agent_id: int |
         return Change(recorded=True)
     target_agent = None if scope is Scope.ALL else agent_id
     reason = f"opt-out by {normalize(address)} ({source.value}, scope {scope.value})"
-    cancelled = await cancel_queued(session, target_agent, None, address, reason)
+    cancelled = await cancel_queued(session, target_agent, address, reason)
     leads = await _set_status(session, address, target_agent, LeadStatus.OPTED_OUT)
     return Change(recorded=True, cancelled=cancelled, leads=leads)
 
@@ -240,11 +240,12 @@ async def _set_status(session: AsyncSession, address: str, agent_id: int | None,
     return tuple(result.scalars().all())
 
 
-async def cancel_queued(session: AsyncSession, agent_id: int | None, lead_id: int | None, address: str, reason: str) -> int:
-    """Cancel every queued mail to this lead/address (opt-out, hard bounce); ``agent_id`` None = every agent's."""
+async def cancel_queued(session: AsyncSession, agent_id: int | None, address: str, reason: str) -> int:
+    """Cancel every queued mail to this address (opt-out, hard bounce); ``agent_id`` None = every agent's.
+
+    By address, not by lead: a seller's notice about the lead is not mail to the lead and still goes out.
+    """
     condition = Outbox.to_addr == normalize(address)
-    if lead_id is not None:
-        condition = or_(condition, Outbox.lead_id == lead_id)
     if agent_id is not None:
         condition = condition & (Outbox.agent_id == agent_id)
     result = await session.execute(

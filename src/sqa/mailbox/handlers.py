@@ -341,7 +341,7 @@ async def on_bounce(x: Inbound) -> None:
         await consent.record(x.session, recipient, agent_id=x.agent.id, scope=consent.Scope.ALL,
                              action=consent.Action.OPT_OUT, source=consent.Source.BOUNCE,
                              evidence={"message_id": x.msg.message_id, "status": info.status})
-        cancelled = await consent.cancel_queued(x.session, x.agent.id, lead.id if lead else None, recipient,
+        cancelled = await consent.cancel_queued(x.session, x.agent.id, recipient,
                                                 f"address bounced: {info.status or x.verdict.reason}")
         if lead is not None:
             lead.status = LeadStatus.BOUNCED
