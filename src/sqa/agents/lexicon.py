@@ -35,8 +35,76 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
-def rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in parts))
+class Cue:
+    """A compiled pattern with a sound pre-check: every match contains one of a few literal runs (found
+    in the parsed pattern), so a text that contains none of them is skipped without running the regex
+    (a sentence is read by ~40 patterns; most contain none of a pattern's words). A pattern for which no
+    such runs can be named is always run; case-insensitive patterns too."""
+
+    __slots__ = ("regex", "pattern", "_starts")
+
+    def __init__(self, regex: re.Pattern[str]) -> None:
+        self.regex = regex
+        self.pattern = regex.pattern
+        starts = None if regex.flags & re.IGNORECASE else _leading_literals(regex.pattern)
+        self._starts = tuple(sorted(starts)) if starts else None
+
+    def _may_match(self, text: str) -> bool:
+        return self._starts is None or any(s in text for s in self._starts)
+
+    def search(self, text: str, *args: int) -> re.Match[str] | None:
+        return self.regex.search(text, *args) if self._may_match(text) else None
+
+    def finditer(self, text: str, *args: int):  # noqa: ANN201 - Iterator[re.Match[str]]
+        return self.regex.finditer(text, *args) if self._may_match(text) else iter(())
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - match, sub, split, ...: the regex itself
+        return getattr(self.regex, name)
+
+
+def _leading_literals(pattern: str) -> set[str] | None:
+    """Literal runs one of which every match of ``pattern`` contains; None when none can be named."""
+    try:
+        from re import _constants as c, _parser as parser  # noqa: PLC0415 - CPython internals, guarded
+
+        parsed = parser.parse(pattern)
+    except Exception:  # noqa: BLE001 - another Python: no pre-check, same results
+        return None
+
+    def required(items: list) -> set[str] | None:
+        """Of the parts of a sequence that every match contains, the one whose literal runs are longest."""
+        best: set[str] | None = None
+
+        def consider(got: set[str] | None) -> None:
+            nonlocal best
+            if got and (best is None or min(map(len, got)) > min(map(len, best))):
+                best = got
+
+        i = 0
+        while i < len(items):
+            op, av = items[i]
+            if op is c.LITERAL:
+                run = ""
+                while i < len(items) and items[i][0] is c.LITERAL:
+                    run += chr(items[i][1])
+                    i += 1
+                consider({run})
+                continue
+            if op is c.SUBPATTERN and not av[1] and not av[2]:  # a group without inline flags
+                consider(required(list(av[3])))
+            elif op is c.BRANCH:
+                sets = [required(list(b)) for b in av[1]]
+                consider(set().union(*sets) if all(sets) else None)
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:  # at least once: its body is in the match
+                consider(required(list(av[2])))
+            i += 1  # zero-width, a class, an optional part...: not required content
+        return best
+
+    return required(list(parsed))
+
+
+def rx(*parts: str) -> Cue:
+    return Cue(re.compile("|".join(f"(?:{p})" for p in parts)))
 
 
 NUMWORD = (r"\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|a couple of|few|"
