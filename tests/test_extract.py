@@ -191,3 +191,24 @@ def test_language() -> None:
     assert detect_language("Nos gustaría saber más, gracias por el mensaje.") == "es"
     assert detect_language("We would like to know more about the product, thanks.") == "en"
     assert detect_language("OK") is None
+
+
+def test_the_cue_pre_check_never_hides_a_match():
+    """Cue skips text without any literal run its matches must contain: on every sentence of the
+    conversation set (folded), each pattern finds exactly what the bare regex finds."""
+    import json
+    from pathlib import Path
+
+    from sqa.agents import extract as ex, lexicon as lx
+
+    cues = [v for mod in (lx, ex) for v in vars(mod).values() if isinstance(v, lx.Cue)]
+    assert len(cues) >= 15 and all(c._starts is not None for c in cues)  # every one has a pre-check
+    texts = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "corpus" / "conversations").glob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                texts += [lx.fold(s) for turn in json.loads(line)["turns"] for s in ex.sentences(turn)]
+    assert len(texts) > 200
+    for cue in cues:
+        for text in texts:
+            assert (cue.search(text) is None) == (cue.regex.search(text) is None), (cue.pattern[:60], text)
