@@ -11,7 +11,7 @@ from sqa.config import ConfigError, load_settings
 from sqa.handoff.mqtt import topic
 from sqa.handoff.summary import Kind, LeadFields, synthesize
 from sqa.handoff.webhook import sign, verify
-from sqa.mailbox.handlers import resume_at
+from sqa.mailbox.on_human import resume_at
 from tests.support import make_settings
 
 LEAD = LeadFields(7, "lee@lead.test", "Lee Lead", "Globex", "Head of BI", "en", None, None)

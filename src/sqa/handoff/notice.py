@@ -23,7 +23,7 @@ from sqa.handoff.summary import Kind, LeadFields, Summary
 from sqa.mailbox.compose import Draft, new_message_id
 
 if TYPE_CHECKING:
-    from sqa.mailbox.handlers import BatchRows
+    from sqa.mailbox.batch import BatchRows
     from sqa.runtime import AgentRuntime
 
 NOTICE_KIND = "seller_notice"  # messages.kind of the mail to the seller

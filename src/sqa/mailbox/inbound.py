@@ -22,7 +22,8 @@ from sqa.db.models import AgentRun, Direction, Lead, MailboxState, Message, Outb
 from sqa.mailbox.analyze import Analyzer
 from sqa.mailbox.classify import Kind, Verdict
 from sqa.mailbox.compose import token_from_message_id
-from sqa.mailbox.handlers import HANDLERS, BatchRows, Inbound
+from sqa.mailbox.batch import BatchRows, Inbound
+from sqa.mailbox.handlers import HANDLERS
 from sqa.mailbox.parse import InboundMessage, parse
 from sqa.runtime import AgentRuntime
 
