@@ -345,9 +345,10 @@ def check(text: str, inp: EngineInput, out: EngineOutput, *, allowed_links: froz
     cited = [s for s in inp.snippets if s.id in set(out.cited)]
     snippets = _Evidence(s.text for s in cited)
     lead_texts = [inp.reply_text] + [t for s in inp.state.slots.values() for t in (s.value, s.evidence)]
-    lead = _Evidence(lead_texts)
+    lead: _Evidence | None = None  # read only when a claim may echo the lead (a long reply is dear to read)
 
-    emails_ok = {e.lower() for e in allowed_emails} | {e.lower() for e in _EMAIL_RE.findall(lead.text + "\n" + snippets.text)}
+    emails_ok = {e.lower() for e in allowed_emails} | {
+        e.lower() for e in _EMAIL_RE.findall("\n".join(lead_texts) + "\n" + snippets.text)}
     for email in _EMAIL_RE.findall(text):
         if email.lower() not in emails_ok:
             add("other_lead_data", f"the address {email!r} is not this lead's, the agent's or in a cited snippet")
@@ -356,8 +357,10 @@ def check(text: str, inp: EngineInput, out: EngineOutput, *, allowed_links: froz
     for claim in _claims(prose):
         if snippets.supports(claim):
             continue
-        if _echoes_lead(claim) and lead.supports(claim):
-            continue
+        if _echoes_lead(claim):
+            lead = lead or _Evidence(lead_texts)
+            if lead.supports(claim):
+                continue
         what = {"amount": "an amount", "percent": "a percentage", "number": "a number", "date": "a date",
                 "discount": "a discount or free offer", "feature": "a feature", "customer": "a customer name"}[claim.kind]
         add("unsupported_claim", f"{what} ({claim.raw!r}) is not stated by a cited snippet")
