@@ -47,7 +47,9 @@ class Cue:
         self.regex = regex
         self.pattern = regex.pattern
         starts = None if regex.flags & re.IGNORECASE else _leading_literals(regex.pattern)
-        self._starts = tuple(sorted(starts)) if starts else None
+        if starts:  # a run that contains another run adds nothing: text holding it holds the shorter one
+            starts = {a for a in starts if not any(b != a and b in a for b in starts)}
+        self._starts = tuple(sorted(starts, key=len)) if starts else None
 
     def _may_match(self, text: str) -> bool:
         return self._starts is None or any(s in text for s in self._starts)
