@@ -46,11 +46,14 @@ bench-quick: setup
 	$(PY) benchmarks/e2e.py --quick --json
 	$(PY) benchmarks/crash.py --quick --json
 	$(PY) benchmarks/consent_race.py --quick --json
+	$(PY) benchmarks/tokens.py --quick --json
 
 bench: setup
 	$(PY) benchmarks/e2e.py --json
 	$(PY) benchmarks/crash.py --json
 	$(PY) benchmarks/consent_race.py --json
+	$(PY) benchmarks/tokens.py --json
+	$(PY) benchmarks/accuracy.py --json
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
