@@ -102,6 +102,15 @@ def suspected_injection(text: str) -> bool:
     return bool(INJECTION.search(fold(text or "")))
 
 
+def _no_handoff_if(injected: bool, out: EngineOutput) -> EngineOutput:
+    """A reply that tried to instruct the agent never hands the lead off: a human decides."""
+    if not injected or out.decision is not Decision.HANDOFF:
+        return out
+    return replace(out, decision=Decision.ESCALATE, text=None,
+                   reason="suspected prompt injection: no handoff, a human decides",
+                   reasons=out.reasons + ("suspected_prompt_injection",))
+
+
 class EngageAgent:
     """One per daemon; knowledge is loaded once per agent (by name) from its knowledge_dir.
 
@@ -158,19 +167,15 @@ class EngageAgent:
         if kb.snippets and kb.snippets[0].id not in {s.id for s in snippets}:
             snippets += (kb.snippets[0],)  # the overview (score 0): what "what is it about?" is answered from
         inp = self._input(agent, lead, reply_text, snippets)
-        out = await self.engine.respond(inp)
-        attention = "suspected prompt injection: the reply tried to instruct the agent" \
-            if suspected_injection(reply_text) else None
-        if attention and out.decision is Decision.HANDOFF:
-            out = replace(out, decision=Decision.ESCALATE, text=None,
-                          reason="suspected prompt injection: no handoff, a human decides",
-                          reasons=out.reasons + ("suspected_prompt_injection",))
+        injected = suspected_injection(reply_text)
+        attention = "suspected prompt injection: the reply tried to instruct the agent" if injected else None
+        out = _no_handoff_if(injected, await self.engine.respond(inp))
         violations = self._check(agent, inp, out)
         regenerated = False
         if violations:
             regenerated = True
             retry = replace(inp, feedback=guardrails.feedback(violations))
-            out = await self.engine.respond(retry)
+            out = _no_handoff_if(injected, await self.engine.respond(retry))  # the regeneration too
             violations = self._check(agent, retry, out)
             if violations:
                 codes = tuple(dict.fromkeys(v.code for v in violations))
