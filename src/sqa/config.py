@@ -21,7 +21,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
@@ -29,6 +28,8 @@ from pydantic_settings import (
     EnvSettingsSource,
     SettingsConfigDict,
 )
+
+from sqa.outreach.settings import OutreachSettings
 
 DEFAULT_CONFIG_PATH = Path("/etc/sqa/sqa.toml")
 DEFAULT_STATE_DIR = Path("/var/lib/sqa")
@@ -195,6 +196,7 @@ class AgentSettings(_Strict):
     knowledge_dir: Path | None = None  # .md/.txt files the agent answers from (facts, FAQ, pricing*.md, battle cards)
     qualification: QualificationSettings = QualificationSettings()
     target_profile: TargetProfile | None = None
+    outreach: OutreachSettings = OutreachSettings()  # intake, follow-up cadence, sending window, caps
 
     @model_validator(mode="after")
     def _knowledge_dir(self) -> AgentSettings:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from sqa.clock import SYSTEM_CLOCK, Clock
 from sqa.config import AgentSettings, Settings
 from sqa.consent.gate import SendGate
 from sqa.consent.signer import make_signer
@@ -26,6 +27,7 @@ class AgentRuntime:
     link_scope: str = "all"  # what a link or mailto opt-out stops (consent.link_scope)
     dkim: DkimSigner | None = None
     gate: SendGate = field(default_factory=SendGate)  # one per daemon, shared by its agents (consent/gate.py)
+    clock: Clock = SYSTEM_CLOCK  # what "now" is for windows, caps and due times (tests move a ManualClock)
 
     def render(self, draft: Draft) -> bytes:
         """The bytes to queue: rendered, and DKIM-signed when the agent has a key."""
@@ -83,7 +85,8 @@ class AgentRuntime:
         return claims if claims.agent_id == self.id else None
 
 
-async def ensure_agents(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> list[AgentRuntime]:
+async def ensure_agents(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                        clock: Clock = SYSTEM_CLOCK) -> list[AgentRuntime]:
     """Create or update the agents' rows; return them with their ids and the token signer."""
     agents = settings.agents
     signer = make_signer(settings)
@@ -101,5 +104,5 @@ async def ensure_agents(sessionmaker: async_sessionmaker[AsyncSession], settings
                 row.address, row.display_name, row.mode = agent.address, agent.display_name, agent.mode.value
             await session.flush()
             out.append(AgentRuntime(agent, row.id, signer, settings.consent.public_base_url, settings.consent.link_scope,
-                                    signers.get(index), gate))
+                                    signers.get(index), gate, clock))
     return out

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from sqa.agents.engage import EngageAgent
 from sqa.agents.engines import make_engine
+from sqa.clock import SYSTEM_CLOCK, Clock
 from sqa.config import Settings
 from sqa.db import migrate
 from sqa.db.session import is_sqlite, make_engine as make_db_engine, make_sessionmaker
@@ -52,6 +53,7 @@ class App:
     engage: EngageAgent | None = None  # with services: the one engage agent (its engine holds an HTTP client)
     web: WebServer | None = None  # the unsubscribe pages (settings.web.enabled), built with services
     publisher: HandoffPublisher | None = None  # handoff events to MQTT / webhook, when either is configured
+    clock: Clock = SYSTEM_CLOCK  # shared by every agent runtime (tests pass a ManualClock to build_app)
 
     def runtime(self, name: str | None) -> AgentRuntime:
         """The named agent, or the only one; ValueError with the choices otherwise."""
@@ -91,7 +93,7 @@ async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
     raise DatabaseNotReady(f"database schema is at {current or '(empty)'}, the code needs {head}: run `sqa db upgrade`")
 
 
-async def build_app(settings: Settings, *, services: bool = True) -> App:
+async def build_app(settings: Settings, *, services: bool = True, clock: Clock = SYSTEM_CLOCK) -> App:
     """The database (migrated when SQLite) and the agents; with ``services``, their watchers and senders.
 
     Commands that only read or edit records build it without services: they
@@ -101,11 +103,11 @@ async def build_app(settings: Settings, *, services: bool = True) -> App:
     try:
         await prepare_database(settings, engine)
         sessionmaker = make_sessionmaker(engine)
-        runtimes = await ensure_agents(sessionmaker, settings)
+        runtimes = await ensure_agents(sessionmaker, settings, clock)
     except BaseException:
         await engine.dispose()
         raise
-    app = App(settings, engine, sessionmaker, runtimes)
+    app = App(settings, engine, sessionmaker, runtimes, clock=clock)
     if not services:
         return app
     engage = EngageAgent(make_engine(settings.engine))

@@ -97,6 +97,15 @@ class Priority:
     FOLLOW_UP = 2
 
 
+class OutboxKind(StrEnum):
+    """What a queued mail is: the sending policy (windows, caps, jitter) treats cold mail differently."""
+
+    REPLY = "reply"  # an answer to a lead's mail
+    FIRST = "first"  # the outreach agent's first mail
+    FOLLOW_UP = "follow_up"  # a follow-up of the cadence (or the check-in after a pause)
+    NOTICE = "notice"  # to a seller (handoff notice): not lead mail
+
+
 class Agent(Base):
     __tablename__ = "agents"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -127,7 +136,10 @@ class Lead(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str | None] = mapped_column(String(64))
     owner: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166 alpha-2: the time zone when none is given
     status: Mapped[str] = mapped_column(String(32), default=LeadStatus.NEW)
+    paused_from: Mapped[str | None] = mapped_column(String(32))  # the status a pause resumes to
+    finished_at: Mapped[datetime | None]  # when the conversation ended (re-contact cool-down)
     fit_score: Mapped[float | None]
     readiness: Mapped[str | None] = mapped_column(String(16))
     bant: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -172,7 +184,8 @@ class Message(Base):
 
 class Outbox(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at"),
+                      Index("ix_outbox_agent_sent", "agent_id", "sent_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(998), unique=True)  # final, before any send
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
@@ -181,6 +194,8 @@ class Outbox(Base):
     to_addr: Mapped[str] = mapped_column(String(320))
     raw: Mapped[bytes] = mapped_column(LargeBinary)  # the exact bytes that will be sent
     priority: Mapped[int] = mapped_column(default=Priority.REPLY)
+    kind: Mapped[str] = mapped_column(String(16), default=OutboxKind.REPLY, server_default="reply")
+    tz: Mapped[str | None] = mapped_column(String(64))  # the recipient's IANA zone (sending window), resolved at queue time
     status: Mapped[str] = mapped_column(String(32), default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sqa.config import Seller
-from sqa.db.models import Direction, Event, Lead, Message, OutboxStatus, Priority, utcnow
+from sqa.db.models import Direction, Event, Lead, Message, OutboxKind, OutboxStatus, Priority, utcnow
 from sqa.handoff.summary import Kind, LeadFields, Summary
 from sqa.mailbox.compose import Draft, new_message_id
 
@@ -117,7 +117,7 @@ def _queue_notice(rows: BatchRows, agent: AgentRuntime, lead: Lead, seller: Sell
          "text": None, "created_at": now})  # the text is the lead's data again: the outbox row has it until sent
     rows.outbox.append(
         {"message_id": message_id, "agent_id": agent.id, "lead_id": lead.id, "reply_to_message_id": about,
-         "to_addr": seller.email, "raw": raw, "priority": Priority.FIRST,  # not a reply: not in the lead's reply cap
+         "to_addr": seller.email, "raw": raw, "priority": Priority.FIRST, "kind": OutboxKind.NOTICE.value,  # not in the lead's reply cap, no window
          "status": OutboxStatus.QUEUED.value, "attempts": 0, "next_attempt_at": now,
          "deadline_at": now + timedelta(seconds=s.smtp.retry_deadline_s), "created_at": now})
     return message_id

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqa.agents.engage import EngageResult, LeadView
 from sqa.agents.engines.base import ConversationState, Decision, EngineOutput
-from sqa.db.models import Direction, Lead, LeadStatus, OutboxStatus, Priority, utcnow
+from sqa.db.models import Direction, Lead, LeadStatus, OutboxKind, OutboxStatus, Priority, utcnow
 from sqa.handoff import notice
 from sqa.handoff.notice import lead_fields
 from sqa.handoff.summary import Kind as EventKind, synthesize
@@ -182,7 +182,7 @@ def queue_reply(rows: BatchRows, agent: AgentRuntime, parent: InboundMessage, le
          "in_reply_to": parent.message_id, "references": references, "text": body, "created_at": now})
     rows.outbox.append(
         {"message_id": message_id, "agent_id": agent.id, "lead_id": lead.id, "reply_to_message_id": parent.message_id,
-         "to_addr": lead.email, "raw": raw, "priority": Priority.REPLY, "status": status.value,
+         "to_addr": lead.email, "raw": raw, "priority": Priority.REPLY, "kind": OutboxKind.REPLY.value, "status": status.value,
          "attempts": 0, "next_attempt_at": now, "deadline_at": now + timedelta(seconds=s.smtp.retry_deadline_s),
          "created_at": now})
     rows.run(agent, lead.id, parent.message_id, "outbox", status.value, detail={"message_id": message_id})
