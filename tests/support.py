@@ -14,6 +14,14 @@ from sqa.config import Settings, load_settings
 from sqa.sandbox import DovecotServer, SmtpSink
 
 AGENT_DOMAIN = "agent.test"
+# Tests about other things send whenever they like: no window, no caps in the way, no automatic intake.
+# Tests of the sending policy and the scheduler pass their own agents[].outreach.
+PERMISSIVE_OUTREACH: dict[str, Any] = {
+    "intake": {"auto": False, "validate_email": False},
+    "window": {"enabled": False},
+    "caps": {"per_day": 1_000_000, "per_minute": 1_000_000, "per_domain_per_day": 1_000_000, "warmup": False,
+             "jitter_s": [0, 0]},
+}
 LEAD_DOMAIN = "lead.test"
 
 
@@ -28,7 +36,8 @@ def agent_dict(dovecot: DovecotServer, sink: SmtpSink, *, name: str | None = Non
     imap.update(over.pop("imap", {}))
     smtp.update(over.pop("smtp", {}))
     agent = {"name": name, "address": address, "display_name": "Ava Agent", "company": "Acme Analytics",
-             "value_proposition": "We cut reporting time in half.", "seller": "Sam Seller", "imap": imap, "smtp": smtp}
+             "value_proposition": "We cut reporting time in half.", "seller": "Sam Seller", "imap": imap, "smtp": smtp,
+             "outreach": PERMISSIVE_OUTREACH}
     agent.update(over)
     return agent
 

@@ -31,6 +31,7 @@ def check_zone(name: str) -> str:
 class WindowSettings(_Strict):
     """When cold mail (first mails and follow-ups) may leave, in the recipient's local time."""
 
+    enabled: bool = True  # False: cold mail leaves at any hour (caps still apply)
     start: time = time(9, 0)
     end: time = time(17, 0)
     weekdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5], min_length=1)  # ISO: 1 = Monday ... 7 = Sunday
