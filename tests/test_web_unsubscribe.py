@@ -91,7 +91,7 @@ async def test_get_changes_nothing_then_confirm_and_resubscribe(tmp_path, doveco
         token = token_of(url)
         async with d.client() as client:
             health = await client.get(d.base + "/healthz")
-            assert (health.status_code, health.text.strip()) == (200, "ok")
+            assert (health.status_code, health.json()["status"]) == (200, "ok")  # the details: tests/test_observe.py
             pages = [await client.get(url) for _ in range(10)]  # link scanners prefetch: nothing changes
             assert {p.status_code for p in pages} == {200}
             assert await events(d.app) == [] and (await lead(d.app, lead_id)).status != "opted_out"

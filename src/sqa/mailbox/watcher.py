@@ -49,6 +49,8 @@ class Watcher:
         self.connected = False
         self.reconnects = 0
         self.last_fetch_ok: float | None = None
+        # monotonic time the mailbox went down (or the watcher was built); None while connected (/healthz)
+        self.down_since: float | None = time.monotonic()
         self.last_error: str | None = None
         self.auth_failed = False
         self.first_login = asyncio.Event()  # set after the first login attempt, good or bad
@@ -68,7 +70,7 @@ class Watcher:
                 self.auth_failed = False
                 self.first_login.set()
                 info = await client.select(self.settings.folder)
-                self.connected, attempt, self.last_error = True, 0, None
+                self.connected, attempt, self.last_error, self.down_since = True, 0, None, None
                 log.info("agent %s: watching %s (UIDVALIDITY %d, %d messages, IDLE %s)", self.agent.name,
                          self.settings.folder, info.uidvalidity, info.exists,
                          "yes" if client.idle_supported and self.settings.idle else "no: polling")
@@ -103,6 +105,7 @@ class Watcher:
                 self.first_login.set()
                 if self.connected:
                     self.reconnects += 0 if stop.is_set() else 1
+                    self.down_since = time.monotonic()
                 self.connected = False
                 await client.logout()
             await _sleep(stop, delay)

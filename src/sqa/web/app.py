@@ -6,13 +6,11 @@ from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
-from sqa.web import pages
 from sqa.web.client import parse_networks
 from sqa.web.guard import Guard
+from sqa.web.observe import ObserveRoutes
 from sqa.web.ratelimit import RateLimiter
 from sqa.web.unsubscribe import UnsubscribeRoutes
 
@@ -20,16 +18,15 @@ if TYPE_CHECKING:
     from sqa.daemon.app import App
 
 
-async def healthz(_: Request) -> Response:
-    return pages.text("ok")
-
-
 def make_web_app(app: App) -> Starlette:
-    """Routes: GET /healthz; GET and POST /u/{token}; POST /u/{token}/confirm and /u/{token}/resubscribe."""
+    """Routes: GET /healthz, /livez, /metrics; GET and POST /u/{token}; POST /u/{token}/confirm and /u/{token}/resubscribe."""
     web = app.settings.web
     u = UnsubscribeRoutes(app)
+    o = ObserveRoutes(app)
     routes = [
-        Route("/healthz", healthz, methods=["GET"]),
+        Route("/healthz", o.healthz, methods=["GET"]),
+        Route("/livez", o.livez, methods=["GET"]),
+        Route("/metrics", o.prometheus, methods=["GET"]),
         Route("/u/{token}", u.page, methods=["GET"]),
         Route("/u/{token}", u.one_click, methods=["POST"]),
         Route("/u/{token}/confirm", u.confirm, methods=["POST"]),

@@ -1,0 +1,1 @@
+"""Observability of the running daemon: /healthz (health.py) and /metrics (metrics.py), served by sqa.web."""
