@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sqa.consent import store as consent
-from sqa.db.models import AgentRun, Outbox, OutboxStatus, utcnow
+from sqa.db.models import AgentRun, Lead, LeadStatus, Outbox, OutboxKind, OutboxStatus, utcnow
 from sqa.mailbox.journal import Mark
+from sqa.outreach.calendar import followup_due, resolve_zone
+from sqa.outreach.policy import COLD, Candidate, SendPolicy
+from sqa.outreach.settings import OutreachSettings
 
 UNKNOWN_AFTER_CRASH = "process stopped after the message data was handed to the server: outcome unknown, not resent"
 STALE_CLAIM = timedelta(hours=1)  # a claim of another instance this old: that process is gone
@@ -27,6 +30,8 @@ class Claimed:
     raw: bytes
     attempts: int  # including this one
     deadline_at: datetime | None
+    kind: str = OutboxKind.REPLY.value  # the sending policy holds cold kinds (first, follow_up)
+    tz: str | None = None  # the recipient's zone, resolved at queue time
 
 
 class Result(StrEnum):
@@ -52,16 +57,27 @@ def backoff(attempt: int, base_s: float, max_s: float) -> float:
     return max(base_s / 2, random.uniform(0, ceiling))
 
 
+CLAIMED = (Outbox.id, Outbox.message_id, Outbox.lead_id, Outbox.to_addr, Outbox.raw, Outbox.attempts, Outbox.deadline_at,
+           Outbox.kind, Outbox.tz)
+
+
 async def claim(session: AsyncSession, agent_id: int, instance: str, limit: int, now: datetime | None = None,
-                stats: dict[str, int] | None = None) -> list[Claimed]:
+                stats: dict[str, int] | None = None, policy: SendPolicy | None = None) -> list[Claimed]:
     """Atomically move up to ``limit`` due rows to SENDING (SKIP LOCKED on PostgreSQL).
 
-    ``stats["claimed"]`` tells how many rows were claimed before the consent gate cancelled some.
+    With a ``policy``, the kinds its sender is pausing (jitter, a full minute) are not claimed, and claimed rows
+    it holds are put back in this transaction (outreach/policy.py). A claim of replies only asks nothing more.
+    ``stats["claimed"]`` tells how many rows were claimed before the consent gate cancelled some (rows the policy
+    put back untouched, still due, not counted).
     """
     now = now or utcnow()
+    where = [Outbox.agent_id == agent_id, Outbox.status == OutboxStatus.QUEUED, Outbox.next_attempt_at <= now]
+    paused = policy.paused_kinds(now) if policy is not None else []
+    if paused:
+        where.append(Outbox.kind.not_in(paused))
     due = (
         select(Outbox.id)
-        .where(Outbox.agent_id == agent_id, Outbox.status == OutboxStatus.QUEUED, Outbox.next_attempt_at <= now)
+        .where(*where)
         .order_by(Outbox.priority, Outbox.next_attempt_at, Outbox.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -71,14 +87,53 @@ async def claim(session: AsyncSession, agent_id: int, instance: str, limit: int,
         update(Outbox)
         .where(Outbox.id.in_(due), Outbox.status == OutboxStatus.QUEUED)
         .values(status=OutboxStatus.SENDING, claimed_by=instance, claimed_at=now, attempts=Outbox.attempts + 1)
-        .returning(Outbox.id, Outbox.message_id, Outbox.lead_id, Outbox.to_addr, Outbox.raw, Outbox.attempts, Outbox.deadline_at)
+        .returning(*CLAIMED, Outbox.priority, Outbox.next_attempt_at)
         .execution_options(synchronize_session=False)
     )
-    rows = [Claimed(*r) for r in result]
+    order: dict[int, tuple[int, datetime]] = {}
+    rows: list[Claimed] = []
+    for r in result:
+        rows.append(Claimed(*r[:9]))
+        order[r[0]] = (r[9], r[10])
     rows.sort(key=lambda r: r.id)
     if stats is not None:
         stats["claimed"] = len(rows)
-    return await _consent_gate(session, agent_id, rows)
+    rows = await _consent_gate(session, agent_id, rows)
+    if policy is not None and rows and policy.applies({r.kind for r in rows}):
+        rows, untouched = await _apply_policy(session, agent_id, rows, order, policy, now)
+        if stats is not None:
+            stats["claimed"] -= untouched
+    return rows
+
+
+async def _apply_policy(session: AsyncSession, agent_id: int, rows: list[Claimed], order: dict[int, tuple[int, datetime]],
+                        policy: SendPolicy, now: datetime) -> tuple[list[Claimed], int]:
+    """Put back the rows the policy holds: rolled to their new due time (on record), or untouched (a pause).
+
+    Returns the rows that leave now and how many were put back untouched.
+    """
+    candidates = [Candidate(r.id, r.lead_id, r.to_addr, r.kind, r.tz, *order[r.id]) for r in rows]
+    decision = await policy.decide(session, agent_id, candidates, now)
+    if not decision.holds:
+        return rows, 0
+    by_id = {r.id: r for r in rows}
+    updates: list[dict] = []
+    runs: list[dict] = []
+    for hold in decision.holds:
+        row = by_id[hold.id]
+        values: dict = {"id": row.id, "status": OutboxStatus.QUEUED, "claimed_by": None, "attempts": max(0, row.attempts - 1)}
+        if hold.due is not None:  # rolled: once per new due time, so the record cannot flood agent_runs
+            values.update(next_attempt_at=hold.due, last_reply=hold.reason,
+                          deadline_at=policy.deadline(hold.due, row.deadline_at))
+            runs.append({"agent_id": agent_id, "lead_id": row.lead_id, "message_id": row.message_id, "step": "send",
+                         "decision": "held", "created_at": now,
+                         "detail": {"rule": hold.rule, "reason": hold.reason, "due": hold.due.isoformat()}})
+        updates.append(values)
+    for group in _same_keys(updates):
+        await session.execute(update(Outbox), group)
+    if runs:
+        await session.execute(insert(AgentRun), runs)
+    return [r for r in rows if r.id in decision.send], sum(1 for h in decision.holds if h.due is None)
 
 
 async def _consent_gate(session: AsyncSession, agent_id: int, rows: list[Claimed], keep: bool = True) -> list[Claimed]:
@@ -100,8 +155,12 @@ async def _consent_gate(session: AsyncSession, agent_id: int, rows: list[Claimed
     return [r for r in rows if consent.normalize(r.to_addr) not in blocked] if keep else stopped
 
 
-async def record(session: AsyncSession, agent_id: int, outcomes: list[Outcome], save_sent: bool, now: datetime | None = None) -> None:
-    """Write the outcome of every claimed row, with an agent_runs row each."""
+async def record(session: AsyncSession, agent_id: int, outcomes: list[Outcome], save_sent: bool, now: datetime | None = None,
+                 outreach: OutreachSettings | None = None) -> None:
+    """Write the outcome of every claimed row, with an agent_runs row each.
+
+    With ``outreach``: a sent first mail or follow-up sets its lead's next step (the scheduler's due time).
+    """
     now = now or utcnow()
     updates: list[dict] = []
     runs: list[dict] = []
@@ -136,6 +195,30 @@ async def record(session: AsyncSession, agent_id: int, outcomes: list[Outcome], 
         for group in _same_keys(updates):
             await session.execute(update(Outbox), group)
         await session.execute(insert(AgentRun), runs)
+    cold = [o.row for o in outcomes if o.result is Result.SENT and o.row.kind in COLD and o.row.lead_id is not None]
+    if cold and outreach is not None:
+        await _next_steps(session, cold, now, outreach)
+
+
+async def _next_steps(session: AsyncSession, rows: list[Claimed], sent_at: datetime, outreach: OutreachSettings) -> None:
+    """``leads.next_action_at``: when the next follow-up (or the end of the wait) is due after this cold mail.
+
+    Counted in business days from the send, in the recipient's zone; only for leads still ``contacted`` (a reply,
+    opt-out or bounce meanwhile stopped the cadence). The scheduler finds them by that column.
+    """
+    zones = {r.lead_id: r.tz for r in rows}
+    leads = (await session.execute(
+        select(Lead.id, Lead.followups_sent, Lead.country, Lead.timezone, Lead.email)
+        .where(Lead.id.in_(zones), Lead.status == LeadStatus.CONTACTED))).all()
+    if not leads:
+        return
+    params = [{"lead": lead_id, "due": followup_due(
+        sent_at, followups or 0, zones[lead_id] or resolve_zone(tz, country, email, outreach.window.timezone), country,
+        outreach)} for lead_id, followups, country, tz, email in leads]
+    await session.execute(
+        update(Lead.__table__).where(Lead.__table__.c.id == bindparam("lead"),
+                                     Lead.__table__.c.status == LeadStatus.CONTACTED.value)
+        .values(next_action_at=bindparam("due")), params)
 
 
 def _same_keys(rows: list[dict]) -> list[list[dict]]:
@@ -146,12 +229,14 @@ def _same_keys(rows: list[dict]) -> list[list[dict]]:
 
 
 async def recover(
-    sessionmaker: async_sessionmaker[AsyncSession], agent_id: int, instance: str, marks: dict[int, Mark], save_sent: bool
+    sessionmaker: async_sessionmaker[AsyncSession], agent_id: int, instance: str, marks: dict[int, Mark], save_sent: bool,
+    now: datetime | None = None, outreach: OutreachSettings | None = None,
 ) -> dict[str, int]:
     """Settle rows this instance claimed before it stopped, using the send journal."""
+    now = now or utcnow()
     counts = {"requeued": 0, "sent": 0, "unknown": 0}
     async with sessionmaker() as session, session.begin():
-        columns = (Outbox.id, Outbox.message_id, Outbox.lead_id, Outbox.to_addr, Outbox.raw, Outbox.attempts, Outbox.deadline_at)
+        columns = CLAIMED
         rows = (await session.execute(
             select(*columns).where(Outbox.agent_id == agent_id, Outbox.status == OutboxStatus.SENDING, Outbox.claimed_by == instance)
         )).all()
@@ -159,7 +244,7 @@ async def recover(
         orphans = (await session.execute(
             select(*columns, Outbox.claimed_by).where(
                 Outbox.agent_id == agent_id, Outbox.status == OutboxStatus.SENDING, Outbox.claimed_by != instance,
-                Outbox.claimed_at < utcnow() - STALE_CLAIM)
+                Outbox.claimed_at < now - STALE_CLAIM)
         )).all()
         outcomes: list[Outcome] = []
         requeue: list[dict] = []
@@ -182,5 +267,5 @@ async def recover(
             counts["unknown"] += 1
         if requeue:
             await session.execute(update(Outbox), requeue)
-        await record(session, agent_id, outcomes, save_sent=save_sent)
+        await record(session, agent_id, outcomes, save_sent=save_sent, now=now, outreach=outreach)
     return counts

@@ -4,6 +4,10 @@ Exactly once: a row carries its final Message-ID before it is claimed; the
 claim is committed before any byte goes out; the send journal tells, after a
 crash, which claimed rows never reached the server (sent again), which were
 accepted (marked sent) and which are unknown (held, never resent blindly).
+
+The sending policy (outreach/policy.py: window, caps, warm-up, jitter) is
+applied inside the claim; this sender keeps its pauses between cold mails and
+takes "now" from the agent's clock, so tests move time without sleeping.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from sqa.db.models import Outbox, OutboxStatus, utcnow
+from sqa.db.models import Outbox, OutboxStatus
 from sqa.db.session import READ_ONLY
 from sqa.mailbox import outbox
 from sqa.mailbox.journal import Mark, SendJournal
 from sqa.mailbox.outbox import Claimed, Outcome, Result
 from sqa.mailbox.smtp import SmtpAuthFailed, SmtpConnection, SmtpPermanent, SmtpReconnect, SmtpTemporary, SmtpUnknownOutcome
+from sqa.outreach.policy import SendPolicy
 from sqa.runtime import AgentRuntime
 
 log = logging.getLogger(__name__)
@@ -52,6 +57,8 @@ class Sender:
         self.on_sent: Callable[[], None] = lambda: None  # e.g. wake the Sent-folder copier
         self.last_send_ok: float | None = None
         self._unsettled = False  # claimed rows whose outcome is not in the database yet
+        self.outreach = agent.settings.outreach
+        self.policy = SendPolicy(self.outreach, self.smtp.retry_deadline_s)
 
     @property
     def name(self) -> str:
@@ -61,7 +68,8 @@ class Sender:
         self._wake.set()
 
     async def recover(self) -> dict[str, int]:
-        counts = await outbox.recover(self.sessionmaker, self.agent.id, self.instance, self.journal.read(), self.save_sent)
+        counts = await outbox.recover(self.sessionmaker, self.agent.id, self.instance, self.journal.read(), self.save_sent,
+                                      now=self.agent.clock.now(), outreach=self.outreach)
         self.journal.clear()
         self._unsettled = False
         if any(counts.values()):
@@ -109,7 +117,8 @@ class Sender:
                 await self.recover()  # raises while the database is down: nothing new is claimed
             self._unsettled = True  # from the claim until the outcome is recorded
             async with self.sessionmaker() as session, session.begin():
-                rows = await outbox.claim(session, self.agent.id, self.instance, self.batch, stats=stats)
+                rows = await outbox.claim(session, self.agent.id, self.instance, self.batch, now=self.agent.clock.now(),
+                                          stats=stats, policy=self.policy)
             if not rows:
                 self._unsettled = False
                 if stats["claimed"] >= self.batch:
@@ -117,7 +126,8 @@ class Sender:
                 break
             outcomes = await self._send_batch(rows, stop)
             async with self.sessionmaker() as session, session.begin():
-                await outbox.record(session, self.agent.id, outcomes, self.save_sent)
+                await outbox.record(session, self.agent.id, outcomes, self.save_sent, now=self.agent.clock.now(),
+                                    outreach=self.outreach)
             self.journal.clear()  # every claimed row of the batch is settled in the database
             self._unsettled = False
             ok = sum(o.result is Result.SENT for o in outcomes)
@@ -132,17 +142,21 @@ class Sender:
         return sent
 
     async def _seconds_to_next_due(self) -> float:
+        """Until the next row this sender may claim is due (by the agent's clock), at most IDLE_WAIT_S."""
         if self.halted_until > time.monotonic():
             return self.halted_until - time.monotonic()
+        now = self.agent.clock.now()
+        paused = self.policy.paused_kinds(now)  # cold rows due now but paused (jitter, full minute): until the pause ends
+        query = select(func.min(Outbox.next_attempt_at)).where(
+            Outbox.agent_id == self.agent.id, Outbox.status == OutboxStatus.QUEUED)
+        if paused:
+            query = query.where(Outbox.kind.not_in(paused))
         async with self.sessionmaker(execution_options=READ_ONLY) as session:
-            nxt = await session.scalar(
-                select(func.min(Outbox.next_attempt_at)).where(
-                    Outbox.agent_id == self.agent.id, Outbox.status == OutboxStatus.QUEUED
-                )
-            )
-        if nxt is None:
+            nxt = await session.scalar(query)
+        times = [t for t in (nxt, self.policy.resume_at(now)) if t is not None]
+        if not times:
             return IDLE_WAIT_S
-        return max(0.0, min(IDLE_WAIT_S, (nxt - utcnow()).total_seconds()))
+        return max(0.0, min(IDLE_WAIT_S, (min(times) - now).total_seconds()))
 
     async def _send_batch(self, rows: list[Claimed], stop: asyncio.Event | None = None) -> list[Outcome]:
         todo = deque(rows)
