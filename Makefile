@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 DEBS   := dovecot-imapd dovecot-lmtpd mosquitto postgresql chromium
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: setup debs venv demo test bench bench-quick clean
+.PHONY: setup debs venv demo test bench bench-quick clean install
 
 setup: debs venv
 
@@ -57,3 +57,40 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
+
+# Install as a systemd service: a venv at $(PREFIX) with the package, the unit, sysusers and tmpfiles
+# snippets, /etc/sqa/sqa.toml (only if absent) and a random unsubscribe-token key (only if absent).
+# DESTDIR stages everything under a directory (packaging, tests); a venv is not relocatable, so a staged
+# one runs only from there: install for real with DESTDIR empty (as root). PIP_FLAGS=--no-deps skips the
+# dependencies (tests: the layout, not the wheels).
+PREFIX      ?= /opt/sqa
+DESTDIR     ?=
+UNITDIR     ?= /etc/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+DOCDIR      ?= /usr/share/doc/sqa
+PIP_FLAGS   ?=
+
+install:
+	$(PYTHON) -m venv $(DESTDIR)$(PREFIX)
+	$(DESTDIR)$(PREFIX)/bin/python -m pip install -q $(PIP_FLAGS) .
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)
+	sed 's#^ExecStart=/opt/sqa/bin/sqa #ExecStart=$(PREFIX)/bin/sqa #' systemd/sqa.service > $(DESTDIR)$(UNITDIR)/sqa.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sqa.service
+	install -m 0644 systemd/sqa.sysusers $(DESTDIR)$(SYSUSERSDIR)/sqa.conf
+	install -m 0644 systemd/sqa.tmpfiles $(DESTDIR)$(TMPFILESDIR)/sqa.conf
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -d -m 0750 $(DESTDIR)/etc/sqa
+	install -d -m 0700 $(DESTDIR)/etc/sqa/credentials
+	@if [ -e $(DESTDIR)/etc/sqa/sqa.toml ]; then echo "kept $(DESTDIR)/etc/sqa/sqa.toml"; \
+	else install -m 0640 examples/sqa.toml $(DESTDIR)/etc/sqa/sqa.toml && echo "wrote $(DESTDIR)/etc/sqa/sqa.toml: edit it"; fi
+	@if [ ! -e $(DESTDIR)/etc/sqa/credentials/token-key ]; then (umask 077; \
+	  $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))' > $(DESTDIR)/etc/sqa/credentials/token-key) \
+	  && echo "made $(DESTDIR)/etc/sqa/credentials/token-key (never replace it: it signs the unsubscribe links)"; fi
+	@if [ -z "$(DESTDIR)" ]; then \
+	  systemd-sysusers $(SYSUSERSDIR)/sqa.conf && systemd-tmpfiles --create $(TMPFILESDIR)/sqa.conf \
+	  && chgrp sqa /etc/sqa/sqa.toml; \
+	else echo "staged in $(DESTDIR): systemd-sysusers and systemd-tmpfiles --create run at the real install"; fi
+	@echo "next: put the mailbox passwords in /etc/sqa/credentials/imap-password and smtp-password (mode 0600),"
+	@echo "      check with: $(PREFIX)/bin/sqa config check --config /etc/sqa/sqa.toml"
+	@echo "      then: systemctl daemon-reload && systemctl enable --now sqa"
