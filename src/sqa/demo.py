@@ -31,25 +31,21 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from email import message_from_bytes, policy
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import formataddr
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from sqa.agents.engines.base import BANT_ORDER
 from sqa.config import Settings, load_settings
 from sqa.daemon.app import App, build_app
 from sqa.daemon.supervisor import Supervisor
-from sqa.db.models import AgentRun, Direction, Lead, LeadStatus, Message, Outbox, OutboxStatus
+from sqa.db.models import AgentRun, Lead, LeadStatus, Message, Outbox
 from sqa.leads import LeadInput, add_lead, queue_first_mails
-from sqa.mailbox.compose import reply_subject
+from sqa.demo_mail import agent_words, lead_reply, new_mail, short
+from sqa.demo_report import print_summary, summarize
 from sqa.sandbox import CapturedMail, DovecotError, DovecotServer, SmtpSink
 from sqa.sandbox.ports import free_port
 
@@ -65,6 +61,13 @@ STEP_TIMEOUT_S = 20.0  # one effect (a reply, a database row); Dovecot's IDLE pu
 POLL_S = 0.05
 STOP_TIMEOUT_S = 20.0  # the daemon's grace + hard deadline below, plus margin
 QUIET_LOGGERS = ("sqa", "mail.log", "aioimaplib", "aiosqlite", "asyncio")
+# The demo's leads live on private .test domains (no DNS) and it runs at any hour: no address lookup, no
+# sending window, no warm-up or pauses between sends; the demo queues its first mails itself (`leads contact`).
+DEMO_OUTREACH: dict[str, Any] = {
+    "intake": {"auto": False, "validate_email": False},
+    "window": {"enabled": False},
+    "caps": {"warmup": False, "jitter_s": [0, 0], "per_minute": 1000},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,63 +115,6 @@ class DemoError(Exception):
     """A step of the demo did not happen (timeout, the daemon stopped, a server did not start)."""
 
 
-# -- mail as the leads write it --------------------------------------------------------------
-
-
-def plain_text(raw: bytes) -> str:
-    msg = message_from_bytes(raw, policy=policy.default)
-    part = msg.get_body(preferencelist=("plain",))
-    return part.get_content().replace("\r\n", "\n") if part is not None else ""
-
-
-def agent_words(raw: bytes) -> str:
-    """The agent's own sentence in one of its mails: the paragraph after the greeting."""
-    paragraphs = [p.strip() for p in plain_text(raw).split("\n\n") if p.strip()]
-    words = paragraphs[1] if len(paragraphs) > 1 else (paragraphs[0] if paragraphs else "")
-    return " ".join(words.split())
-
-
-def lead_reply(parent: bytes, *, sender: DemoLead, text: str, subject: str | None = None,
-               headers: dict[str, str] | None = None, quote: bool = True) -> tuple[str, bytes]:
-    """(Message-ID, raw) of ``sender``'s answer to ``parent``, threaded like a mail client does it."""
-    p = message_from_bytes(parent, policy=policy.default)
-    parent_id = str(p["Message-ID"]).strip()
-    msg = EmailMessage()
-    msg["From"] = sender.header
-    msg["To"] = str(p["From"])
-    msg["Subject"] = subject or reply_subject(str(p["Subject"]))
-    msg["Date"] = format_datetime(datetime.now(timezone.utc))
-    message_id = make_msgid(domain=sender.domain)
-    msg["Message-ID"] = message_id
-    msg["In-Reply-To"] = parent_id
-    msg["References"] = " ".join([*str(p.get("References") or p.get("In-Reply-To") or "").split(), parent_id])
-    for name, value in (headers or {}).items():
-        msg[name] = value
-    body = text
-    if quote:
-        quoted = "\n".join("> " + line if line else ">" for line in plain_text(parent).rstrip().splitlines())
-        body += f"\n\nOn {p['Date']}, {p['From']} wrote:\n{quoted}\n"
-    msg.set_content(body)
-    return message_id, bytes(msg)
-
-
-def new_mail(*, sender: DemoLead, to: str, subject: str, text: str) -> tuple[str, bytes]:
-    msg = EmailMessage()
-    msg["From"] = sender.header
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime.now(timezone.utc))
-    message_id = make_msgid(domain=sender.domain)
-    msg["Message-ID"] = message_id
-    msg.set_content(text)
-    return message_id, bytes(msg)
-
-
-def short(text: str, limit: int = 100) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 # -- the settings: no configuration file needed ------------------------------------------------
 
 
@@ -182,6 +128,7 @@ def demo_settings(state_dir: Path, dovecot: DovecotServer, sink: SmtpSink) -> Se
                  "timeout_s": 10},
         "smtp": {"host": sink.host, "port": sink.port, "security": "plain", "username": AGENT_ADDRESS,
                  "save_sent": "never", "retry_base_s": 0.2, "retry_max_s": 1, "timeout_s": 10},
+        "outreach": DEMO_OUTREACH,
     }
     web = f"127.0.0.1:{free_port()}"  # the unsubscribe links in the demo's mails work, and 8080 may be taken
     overrides = {"state_dir": str(state_dir), "agents": [agent],
@@ -402,86 +349,6 @@ class Demo:
 
     # -- the summary --------------------------------------------------------------------------------
 
-    async def summary(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"leads": [], "inbound_by_kind": {}, "replies_sent": 0, "seconds": 0.0,
-                                  "ooo_answered": False, "unknown_sender_answered": False, "ok": False,
-                                  "error": self.error}
-        if self.app is not None:
-            agent_id = self.app.agents[0].runtime.id
-            async with self.app.sessionmaker() as session:
-                leads = list(await session.scalars(select(Lead).where(Lead.agent_id == agent_id).order_by(Lead.id)))
-                counts = {(lead_id, direction): n for lead_id, direction, n in await session.execute(
-                    select(Message.lead_id, Message.direction, func.count()).where(Message.agent_id == agent_id)
-                    .group_by(Message.lead_id, Message.direction))}
-                kinds: dict[str, int] = {}
-                for kind, lead_id, n in await session.execute(
-                        select(Message.kind, Message.lead_id, func.count())
-                        .where(Message.agent_id == agent_id, Message.direction == Direction.IN)
-                        .group_by(Message.kind, Message.lead_id)):
-                    # a person's mail that matches no lead is counted apart: it is left for a human
-                    key = "unknown_sender" if kind == "human" and lead_id is None else kind
-                    kinds[key] = kinds.get(key, 0) + n
-                result["replies_sent"] = int(await session.scalar(
-                    select(func.count()).select_from(Outbox).where(
-                        Outbox.agent_id == agent_id, Outbox.status == OutboxStatus.SENT,
-                        Outbox.reply_to_message_id.is_not(None))) or 0)
-            result["leads"] = [
-                {"email": lead.email, "status": lead.status,
-                 "bant_known": [s for s in BANT_ORDER if s in (lead.bant or {}).get("slots", {})],
-                 "inbound": counts.get((lead.id, Direction.IN.value), 0),
-                 "outbound": counts.get((lead.id, Direction.OUT.value), 0)}
-                for lead in leads]
-            result["inbound_by_kind"] = dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
-            result["ooo_answered"] = await self._answered(self.ooo_id)
-            result["unknown_sender_answered"] = await self._answered(self.stranger_id)
-        if self.daemon_exit not in (None, 0) and result["error"] is None:
-            result["error"] = f"the daemon stopped with exit code {self.daemon_exit}"
-        first = result["leads"][0] if result["leads"] else {}
-        result["ok"] = (result["error"] is None and first.get("status") == LeadStatus.HANDED_OVER.value
-                        and self.ooo_id is not None and self.stranger_id is not None
-                        and not result["ooo_answered"] and not result["unknown_sender_answered"])
-        result["seconds"] = round(time.monotonic() - self.started, 2)
-        return result
-
-    async def _answered(self, message_id: str | None) -> bool:
-        """Did anything answer ``message_id``: an outbox row, or a mail seen by the SMTP server?"""
-        if message_id is None:
-            return False
-        if any(row.status != OutboxStatus.CANCELLED for row in await self._answers(message_id)):
-            return True
-        assert self.sink is not None
-        return any(m.in_reply_to == message_id for m in self.sink.messages)
-
-
-def print_summary(console: Console, summary: dict[str, Any]) -> None:
-    table = Table(title="Summary", box=box.SIMPLE_HEAD, title_justify="left")
-    table.add_column("lead", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("BANT known")
-    table.add_column("in", justify="right")
-    table.add_column("out", justify="right")
-    for lead in summary["leads"]:
-        table.add_row(lead["email"], lead["status"], ", ".join(lead["bant_known"]) or "-", str(lead["inbound"]),
-                      str(lead["outbound"]))
-    console.print()
-    console.print(table)
-    kinds = ", ".join(f"{kind} {n}" for kind, n in summary["inbound_by_kind"].items()) or "none"
-    yes_no = {True: "yes", False: "no"}
-    for line in (
-        f"inbound handled: {kinds}",
-        f"replies sent: {summary['replies_sent']}",
-        f"out-of-office answered: {yes_no[summary['ooo_answered']]}",
-        f"unknown sender answered: {yes_no[summary['unknown_sender_answered']]}",
-        f"elapsed: {summary['seconds']:.1f} s",
-    ):
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
-    if summary["ok"]:
-        console.print("OK: lead 1 was qualified and handed over; the auto-reply and the stranger got no answer",
-                      markup=False, highlight=False, soft_wrap=True)
-    else:
-        console.print(f"FAILED: {summary['error'] or 'the expected outcome was not reached'}", markup=False,
-                      highlight=False, soft_wrap=True)
-
 
 async def _run(*, json_out: bool, console: Console, steps: Console, started: float) -> int:
     demo = Demo(say=Narrator(steps, started), started=started)
@@ -496,7 +363,7 @@ async def _run(*, json_out: bool, console: Console, steps: Console, started: flo
             steps.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         await demo.stop_daemon()
         demo.say("daemon stopped" + ("" if demo.daemon_exit in (None, 0) else f" (exit code {demo.daemon_exit})"))
-        summary = await demo.summary()
+        summary = await summarize(demo)
     # everything is closed and removed by now (the exit stack ran in reverse order)
     summary["seconds"] = round(time.monotonic() - started, 2)
     if json_out:

@@ -8,22 +8,24 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from sqa.agents.engage import LeadView, fill, wrap_body
-from sqa.agents.engines.base import ConversationState
 from sqa.consent import store as consent
-from sqa.db.models import AgentRun, ConsentEvent, Direction, Lead, LeadStatus, Message, Outbox, OutboxStatus, Priority, utcnow
-from sqa.mailbox.compose import Draft, new_message_id
+from sqa.db.models import AgentRun, ConsentEvent, Lead, LeadStatus, Message, Outbox, utcnow
+from sqa.outreach.settings import IntakeSettings, check_zone
 from sqa.runtime import AgentRuntime
 
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-CSV_FIELDS = ("email", "name", "company", "title", "language", "timezone", "owner", "source")
+CSV_FIELDS = ("email", "name", "company", "title", "language", "timezone", "owner", "source", "country")
+#: a conversation in one of these has ended: the address may be contacted again after the agent's cool-down
+FINISHED = (LeadStatus.HANDED_OVER, LeadStatus.DISQUALIFIED, LeadStatus.OPTED_OUT, LeadStatus.BOUNCED,
+            LeadStatus.UNRESPONSIVE)
 MAX_FIELD = 200
+DEFAULT_COOLDOWN_DAYS = IntakeSettings().cooldown_days
 CHUNK = 500  # addresses per IN (...) query
 
 
@@ -41,12 +43,14 @@ class LeadInput:
     timezone: str | None = None
     owner: str | None = None
     source: str | None = None
+    country: str | None = None  # ISO 3166 alpha-2: the time zone (and public holidays) when none is given
 
 
 @dataclass(slots=True)
 class ImportReport:
     added: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    reopened: int = 0  # known addresses whose conversation ended before the cool-down: new again
 
 
 def normalize_email(address: str) -> str:
@@ -68,6 +72,16 @@ def validate(data: LeadInput) -> LeadInput:
         if value and any(c in value for c in "\r\n\0"):
             raise LeadError(f"{name} contains a line break or NUL")
         values[name] = value or None
+    if values["country"]:
+        country = values["country"].upper()
+        if len(country) != 2 or not country.isascii() or not country.isalpha():
+            raise LeadError(f"country must be an ISO 3166 alpha-2 code such as DE, not {values['country']!r}")
+        values["country"] = country
+    if values["timezone"]:
+        try:
+            values["timezone"] = check_zone(values["timezone"])
+        except ValueError as exc:
+            raise LeadError(f"timezone: {exc}") from None
     return LeadInput(**values)
 
 
@@ -75,21 +89,55 @@ def _row(agent_id: int, data: LeadInput) -> dict[str, Any]:
     now = utcnow()
     return {"agent_id": agent_id, "token": secrets.token_hex(8), "email": data.email, "name": data.name,
             "company": data.company, "title": data.title, "language": data.language, "timezone": data.timezone,
-            "owner": data.owner, "source": data.source, "status": LeadStatus.NEW.value, "bant": {},
+            "owner": data.owner, "source": data.source, "country": data.country, "status": LeadStatus.NEW.value, "bant": {},
             "followups_sent": 0, "created_at": now, "updated_at": now}
 
 
-async def add_lead(sessionmaker: async_sessionmaker[AsyncSession], agent_id: int, data: LeadInput) -> int:
+async def add_lead(sessionmaker: async_sessionmaker[AsyncSession], agent_id: int, data: LeadInput, *,
+                   cooldown_days: int = DEFAULT_COOLDOWN_DAYS, now: datetime | None = None) -> int:
+    """A new lead; or, for an address whose conversation ended more than ``cooldown_days`` ago, that lead re-opened."""
     data = validate(data)
+    now = now or utcnow()
     async with sessionmaker() as session, session.begin():
-        exists = await session.scalar(select(Lead.id).where(Lead.agent_id == agent_id, Lead.email == data.email))
-        if exists is not None:
-            raise LeadError(f"{data.email} is already lead {exists} of this agent")
+        existing = await session.scalar(select(Lead).where(Lead.agent_id == agent_id, Lead.email == data.email))
+        if existing is not None:
+            refusal = recontact_refusal(existing, cooldown_days, now)
+            if refusal:
+                raise LeadError(refusal)
         refused = await consent_refusals(session, agent_id, [data.email])
         if refused:
             raise LeadError(refused[data.email])
+        if existing is not None:
+            reopen(existing, data, now)
+            return existing.id
         result = await session.execute(insert(Lead).returning(Lead.id), [_row(agent_id, data)])
         return result.scalar_one()
+
+
+def recontact_refusal(lead: Lead, cooldown_days: int, now: datetime, *, name_id: bool = True) -> str | None:
+    """Why ``lead``'s address cannot be added again now (an active conversation, or the cool-down); None: re-open it."""
+    if LeadStatus(lead.status) not in FINISHED:
+        return f"{lead.email} is already lead {lead.id} of this agent" if name_id else \
+            f"{lead.email} is already a lead of this agent"
+    ended = lead.finished_at or lead.updated_at
+    until = ended + timedelta(days=cooldown_days)
+    if until > now:
+        return (f"{lead.email} finished a conversation on {ended:%Y-%m-%d} (lead {lead.id}, {lead.status}); "
+                f"it can be contacted again from {until:%Y-%m-%d}")
+    return None
+
+
+def reopen(lead: Lead, data: LeadInput, now: datetime) -> None:
+    """A new conversation with a known address: the lead row starts over (same id and thread token)."""
+    for name in CSV_FIELDS[1:]:
+        value = getattr(data, name)
+        if value is not None:
+            setattr(lead, name, value)
+    lead.status, lead.bant, lead.followups_sent = LeadStatus.NEW, {}, 0
+    lead.next_action_at = lead.paused_from = lead.finished_at = lead.readiness = None
+    lead.bounce_score, lead.bounce_scored_at = 0.0, None
+    lead.attention = None
+    lead.updated_at = now
 
 
 async def consent_refusals(session: AsyncSession, agent_id: int, emails: list[str]) -> dict[str, str]:
@@ -133,7 +181,7 @@ def read_csv(text: str) -> Iterator[tuple[int, dict[str, str] | None, str | None
 
 async def import_leads(
     sessionmaker: async_sessionmaker[AsyncSession], agent_id: int, rows: Iterable[tuple[int, dict[str, str] | None, str | None]],
-    progress: Any = None,
+    progress: Any = None, *, cooldown_days: int = DEFAULT_COOLDOWN_DAYS, now: datetime | None = None,
 ) -> ImportReport:
     report = ImportReport()
     valid: list[tuple[int, LeadInput]] = []
@@ -152,19 +200,24 @@ async def import_leads(
             continue
         seen[data.email] = line
         valid.append((line, data))
+    now = now or utcnow()
     async with sessionmaker() as session, session.begin():
-        existing = set()
+        existing: dict[str, Lead] = {}
         emails = [d.email for _, d in valid]
         for start in range(0, len(emails), CHUNK):
-            existing |= set(await session.scalars(
-                select(Lead.email).where(Lead.agent_id == agent_id, Lead.email.in_(emails[start:start + CHUNK]))))
-        refused = await consent_refusals(session, agent_id, [e for e in emails if e not in existing])
+            existing.update((lead.email, lead) for lead in await session.scalars(
+                select(Lead).where(Lead.agent_id == agent_id, Lead.email.in_(emails[start:start + CHUNK]))))
+        refusals = {e: recontact_refusal(lead, cooldown_days, now, name_id=False) for e, lead in existing.items()}
+        refused = await consent_refusals(session, agent_id, [e for e in emails if not refusals.get(e)])
         batch: list[dict[str, Any]] = []
         for line, data in valid:
-            if data.email in existing:
-                report.rejected.append((line, f"{data.email} is already a lead of this agent"))
+            if refusals.get(data.email):
+                report.rejected.append((line, refusals[data.email] or ""))
             elif data.email in refused:
                 report.rejected.append((line, refused[data.email]))
+            elif data.email in existing:
+                reopen(existing[data.email], data, now)
+                report.reopened += 1
             else:
                 batch.append(_row(agent_id, data))
             if progress is not None:
@@ -176,33 +229,17 @@ async def import_leads(
     return report
 
 
-async def queue_first_mails(sessionmaker: async_sessionmaker[AsyncSession], agent: AgentRuntime, limit: int = 100) -> list[int]:
-    """Minimal outreach: queue the first mail of every `new` lead; they become `contacted`."""
-    s = agent.settings
-    queued: list[int] = []
-    async with sessionmaker() as session, session.begin():
-        leads = list(await session.scalars(
-            select(Lead).where(Lead.agent_id == agent.id, Lead.status == LeadStatus.NEW).order_by(Lead.id).limit(limit)))
-        now = utcnow()
-        for lead in leads:
-            view = LeadView(lead.name, lead.company, lead.title, lead.language, ConversationState())
-            subject = fill(s.templates.first_subject, s, view)
-            body = wrap_body(s, view, fill(s.templates.first_body, s, view))
-            message_id = new_message_id(s.domain, lead.token)
-            raw = agent.render(Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
-                               subject=subject, body=body, message_id=message_id, loop_marker=agent.loop_marker,
-                               unsubscribe=agent.unsubscribe(lead.id)))
-            session.add(Message(message_id=message_id, direction=Direction.OUT, agent_id=agent.id, lead_id=lead.id,
-                                kind="first", from_addr=s.address, to_addr=lead.email, subject=subject, text=body))
-            session.add(Outbox(message_id=message_id, agent_id=agent.id, lead_id=lead.id, to_addr=lead.email, raw=raw,
-                               priority=Priority.FIRST, status=OutboxStatus.QUEUED, next_attempt_at=now,
-                               deadline_at=now + timedelta(seconds=s.smtp.retry_deadline_s)))
-            session.add(AgentRun(agent_id=agent.id, lead_id=lead.id, message_id=message_id, step="outreach",
-                                 decision="queued", detail={"subject": subject}))
-            lead.status = LeadStatus.CONTACTED
-            lead.next_action_at = None
-            queued.append(lead.id)
-    return queued
+async def queue_first_mails(sessionmaker: async_sessionmaker[AsyncSession], agent: AgentRuntime, limit: int = 100, *,
+                            writer: Any = None, now: datetime | None = None) -> list[int]:
+    """`sqa leads contact`: intake once, whatever ``intake.auto`` says (rules, address check, first mail).
+
+    The ids of the leads whose first mail was queued (or awaits approval: research mode, guardrail findings).
+    """
+    from sqa.agents.outreach import OutreachWriter
+    from sqa.outreach.intake import Intake
+
+    stats = await Intake(sessionmaker, writer or OutreachWriter()).run(agent, now or agent.clock.now(), limit)
+    return stats.queued
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,3 +275,16 @@ async def list_leads(sessionmaker: async_sessionmaker[AsyncSession], agent_id: i
 async def count_by_status(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     async with sessionmaker() as session:
         return dict((await session.execute(select(Lead.status, func.count()).group_by(Lead.status))).all())
+
+
+async def count_by_agent_status(sessionmaker: async_sessionmaker[AsyncSession],
+                                agent_id: int | None = None) -> dict[int, dict[str, int]]:
+    """agent id -> status -> number of leads (`sqa leads list --summary`)."""
+    query = select(Lead.agent_id, Lead.status, func.count()).group_by(Lead.agent_id, Lead.status)
+    if agent_id is not None:
+        query = query.where(Lead.agent_id == agent_id)
+    out: dict[int, dict[str, int]] = {}
+    async with sessionmaker() as session:
+        for agent, status, n in (await session.execute(query)).all():
+            out.setdefault(agent, {})[status] = n
+    return out

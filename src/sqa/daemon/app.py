@@ -20,6 +20,8 @@ from sqa.mailbox.journal import SendJournal
 from sqa.mailbox.sender import Sender
 from sqa.mailbox.sentcopy import SentCopier, wants_sent_copy
 from sqa.mailbox.watcher import Watcher
+from sqa.agents.outreach import OutreachWriter
+from sqa.outreach.scheduler import Scheduler
 from sqa.runtime import AgentRuntime, ensure_agents
 from sqa.web import WebServer, make_web_app
 
@@ -53,6 +55,7 @@ class App:
     engage: EngageAgent | None = None  # with services: the one engage agent (its engine holds an HTTP client)
     web: WebServer | None = None  # the unsubscribe pages (settings.web.enabled), built with services
     publisher: HandoffPublisher | None = None  # handoff events to MQTT / webhook, when either is configured
+    scheduler: Scheduler | None = None  # intake, follow-ups and resumes (outreach/scheduler.py), built with services
     clock: Clock = SYSTEM_CLOCK  # shared by every agent runtime (tests pass a ManualClock to build_app)
 
     def runtime(self, name: str | None) -> AgentRuntime:
@@ -118,6 +121,9 @@ async def build_app(settings: Settings, *, services: bool = True, clock: Clock =
     try:
         for runtime in runtimes:
             app.agents.append(_services(settings, sessionmaker, runtime, engage, app.analyzer, app.publisher))
+        senders = {a.runtime.id: a.sender for a in app.agents}
+        app.scheduler = Scheduler(sessionmaker, runtimes, OutreachWriter.for_engine(engage.engine, engage.knowledge_for),
+                                  on_queued=lambda agent_id: senders[agent_id].wake())
         if settings.web.enabled:
             app.web = WebServer(settings.web, make_web_app(app))
     except BaseException:

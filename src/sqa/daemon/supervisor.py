@@ -51,6 +51,8 @@ class Supervisor:
             services.append(self.app.web)
         if self.app.publisher is not None:
             services.append(self.app.publisher)
+        if self.app.scheduler is not None:
+            services.append(self.app.scheduler)
         return services
 
     def install_signals(self) -> None:
@@ -147,8 +149,10 @@ class Supervisor:
 
 
 async def drain_once(app: App) -> dict[str, dict[str, int]]:
-    """Handle every pending inbound message and send every due reply, then return."""
+    """One scheduler tick (intake, resumes, follow-ups), then every pending inbound message and every due mail."""
     stats: dict[str, dict[str, int]] = {}
+    if app.scheduler is not None:
+        await app.scheduler.tick()
     for agent in app.agents:
         await agent.sender.recover()
         await agent.watcher.drain_once()

@@ -14,10 +14,10 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from sqa.consent import store as consent
-from sqa.db.models import Lead, LeadStatus, Message, Outbox, OutboxStatus, utcnow
+from sqa.db.models import Lead, LeadStatus, Message, Outbox, OutboxKind, OutboxStatus, utcnow
 from sqa.mailbox.classify import Kind
 from sqa.mailbox.batch import Handler, Inbound, attention as _attention
 from sqa.mailbox.classify.base import Flag
@@ -59,7 +59,7 @@ async def on_unsubscribe(x: Inbound) -> None:
     lead = token_lead or (x.lead if x.lead is not None and address == x.lead.email else None)
     if lead is not None:
         lead.status = LeadStatus.OPTED_OUT  # the ORM object of this batch: keep it in step with the UPDATE
-        lead.next_action_at = None
+        lead.next_action_at, lead.finished_at = None, x.agent.clock.now()
         if Flag.UNSURE in verdict.flags:
             _attention(lead, f"opt-out honored but unclear, please check: {verdict.reason}")
     elif x.lead is not None:  # someone else in the lead's thread asked to be removed: only their address
@@ -129,7 +129,7 @@ async def on_bounce(x: Inbound) -> None:
                                                 f"address bounced: {info.status or x.verdict.reason}")
         if lead is not None:
             lead.status = LeadStatus.BOUNCED
-            lead.next_action_at = None
+            lead.next_action_at, lead.finished_at = None, x.agent.clock.now()
             lead.bounce_score = max(lead.bounce_score or 0.0, HARD_BOUNCE_WEIGHT)
             _attention(lead, f"address bounced ({info.status or 'hard'}): back to the owner")
         x.rows.run(x.agent, lead.id if lead else None, x.msg.message_id, "bounce", "hard",
@@ -166,12 +166,26 @@ async def on_auto_reply(x: Inbound) -> None:
         base = x.msg.date or utcnow()
         resume = base + timedelta(days=x.agent.settings.ooo_default_pause_days)
     lead.next_action_at = resume
-    if LeadStatus(lead.status) not in (LeadStatus.NEW,):
-        lead.status = LeadStatus.PAUSED
+    if LeadStatus(lead.status) not in (LeadStatus.NEW, LeadStatus.PAUSED):
+        lead.paused_from, lead.status = lead.status, LeadStatus.PAUSED  # the scheduler resumes it (outreach/scheduler.py)
+    held = await _hold_followups(x, lead)
     if Flag.LEFT_COMPANY in verdict.flags:
         _attention(lead, "the lead seems to have left the company: tell the owner")
     x.run("auto_reply", "paused", detail={"return_date": _iso(verdict.return_date), "resume_at": resume.isoformat(),
-                                          "flags": sorted(f.value for f in verdict.flags)})
+                                          "flags": sorted(f.value for f in verdict.flags), "followups_held": held})
+
+
+async def _hold_followups(x: Inbound, lead: Lead) -> int:
+    """A follow-up queued for an absent lead waits too: cancelled here, queued again when the lead is back."""
+    result = await x.session.execute(
+        update(Outbox).where(Outbox.lead_id == lead.id, Outbox.kind == OutboxKind.FOLLOW_UP,
+                             Outbox.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.CANCELLED, last_reply="not sent: the lead is out of office; queued again on return")
+        .execution_options(synchronize_session=False))
+    held = result.rowcount or 0
+    if held:
+        lead.followups_sent = max(0, (lead.followups_sent or 0) - held)
+    return held
 
 
 def _iso(value: Any) -> str | None:

@@ -42,6 +42,7 @@ async def on_human(x: Inbound) -> None:
         return
     if lead.bounce_score:
         lead.bounce_score, lead.bounce_scored_at = 0.0, None  # real mail from the address: it works
+    await _stop_cadence(x, lead)
     cap = agent.settings.max_replies_per_lead_per_day
     if x.sent_today.get(lead.id, 0) >= cap:
         x.run("engage", "capped", detail={"reason": f"{cap} replies to this lead in 24 h", "action": "left for a human"})
@@ -58,6 +59,19 @@ async def on_human(x: Inbound) -> None:
     if attention:
         _attention(lead, attention)
     await DECISIONS.get(out.decision, _decided_reply)(x, lead, result)
+    if lead.status != LeadStatus.PAUSED:
+        lead.paused_from = None
+
+
+async def _stop_cadence(x: Inbound, lead: Lead) -> None:
+    """Any reply of the lead ends the cold cadence: its first mail or follow-ups not sent yet are cancelled."""
+    from sqa.outreach.scheduler import cancel_cold  # the scheduler imports the mailbox: import here
+
+    # where a pause decision would resume to: the status the reply found (cleared below for any other decision)
+    lead.paused_from = lead.paused_from if lead.status == LeadStatus.PAUSED else lead.status
+    cancelled = await cancel_cold(x.session, lead.id, "the lead replied")
+    if cancelled:
+        x.run("outreach", "cancelled", detail={"reason": "the lead replied", "cancelled": cancelled})
 
 
 def _engage_detail(result: EngageResult) -> dict[str, Any]:
@@ -96,22 +110,26 @@ async def _decided_reply(x: Inbound, lead: Lead, result: EngageResult) -> None:
     _queue_body(x, lead, result)
 
 
+def _finished(x: Inbound, lead: Lead, status: LeadStatus) -> None:
+    lead.status, lead.next_action_at, lead.finished_at = status, None, x.agent.clock.now()
+
+
 async def _decided_handoff(x: Inbound, lead: Lead, result: EngageResult) -> None:
-    lead.status = LeadStatus.HANDED_OVER
+    _finished(x, lead, LeadStatus.HANDED_OVER)
     _queue_body(x, lead, result)  # the closing words, if any
     await _notify(x, lead, result, EventKind.HANDOFF)
 
 
 async def _decided_disqualify(x: Inbound, lead: Lead, result: EngageResult) -> None:
-    lead.status = LeadStatus.DISQUALIFIED
+    _finished(x, lead, LeadStatus.DISQUALIFIED)
     _attention(lead, f"disqualified: {_reasons(result.output)}")
     _queue_body(x, lead, result)
     await _notify(x, lead, result, EventKind.DISQUALIFIED)
 
 
 async def _decided_pause(x: Inbound, lead: Lead, result: EngageResult) -> None:
-    lead.status = LeadStatus.PAUSED
-    lead.next_action_at = resume_at(result.output.paused_until, lead.timezone)
+    lead.status, lead.paused_from = LeadStatus.PAUSED, lead.paused_from or LeadStatus.QUALIFYING.value
+    lead.next_action_at = resume_at(result.output.paused_until, lead.timezone, x.agent.clock.now())
     _queue_body(x, lead, result)
     x.run("pause", "scheduled", detail={"until": lead.next_action_at.isoformat(), "asked": result.output.paused_until})
 
