@@ -191,7 +191,7 @@ def queue_reply(rows: BatchRows, agent: AgentRuntime, parent: InboundMessage, le
     raw = agent.render(Draft(from_name=s.display_name, from_addr=s.address, to_name=lead.name, to_addr=lead.email,
                        subject=subject, body=body, message_id=message_id, loop_marker=agent.loop_marker,
                        in_reply_to=parent.message_id, references=references, unsubscribe=agent.unsubscribe(lead.id)))
-    now = utcnow()
+    now = agent.clock.now()  # the agent's clock: tests move it by days
     # review mode: the draft waits for `sqa drafts approve`; the consent gate still runs when it is sent
     status = OutboxStatus.AWAITING_APPROVAL if s.review_before_send else OutboxStatus.QUEUED
     rows.messages.append(
