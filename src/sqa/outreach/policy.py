@@ -135,8 +135,8 @@ class SendPolicy:
     async def decide(self, session: AsyncSession, agent_id: int, rows: list[Candidate], now: datetime) -> Decision:
         """Which claimed rows leave now, and where the others go. ``rows`` in any order."""
         rows = sorted(rows, key=lambda r: (r.priority, r.due, r.id))
-        policed = [r for r in rows if self.windowed(r.kind) or self.capped(r.kind)]
-        countries = await _countries(session, {r.lead_id for r in policed if r.lead_id is not None})
+        windowed = [r for r in rows if self.windowed(r.kind)]  # the lead's country: holidays, a zone not queued
+        countries = await _countries(session, {r.lead_id for r in windowed if r.lead_id is not None})
         day_start, next_day = self._day(now)
         counts, cap, warm_day = _Counts(), self.caps.per_day, 0
         if any(self.capped(r.kind) for r in rows):
