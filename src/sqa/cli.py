@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from sqa import classify_cli, consent_cli, drafts_cli, eval_cli
+from sqa import classify_cli, consent_cli, drafts_cli, eval_cli, outreach_cli
 from sqa.config import ConfigError, Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="SQA Engage: a self-hosted Sales Qualification Agent.")
@@ -165,8 +165,9 @@ def config_check(config: ConfigOpt = None) -> None:
 @leads_app.command("add")
 def leads_add(email: str, config: ConfigOpt = None, agent: Annotated[str | None, typer.Option()] = None,
               name: str | None = None, company: str | None = None, title: str | None = None,
-              language: str | None = None, timezone: str | None = None, owner: str | None = None) -> None:
-    """Add one lead."""
+              language: str | None = None, timezone: str | None = None, owner: str | None = None,
+              country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-2, e.g. DE")] = None) -> None:
+    """Add one lead (an address whose conversation ended before the agent's cool-down is re-opened)."""
     from sqa.leads import LeadError, LeadInput, add_lead
 
     setup_logging("WARNING")
@@ -174,8 +175,10 @@ def leads_add(email: str, config: ConfigOpt = None, agent: Annotated[str | None,
 
     async def go(app_: Any) -> int:
         runtime = _agent_id(app_, agent)
-        return await add_lead(app_.sessionmaker, runtime.id, LeadInput(email=email, name=name, company=company, title=title,
-                                                                       language=language, timezone=timezone, owner=owner, source="cli"))
+        data = LeadInput(email=email, name=name, company=company, title=title, language=language, timezone=timezone,
+                         owner=owner, source="cli", country=country)
+        return await add_lead(app_.sessionmaker, runtime.id, data,
+                              cooldown_days=runtime.settings.outreach.intake.cooldown_days, now=runtime.clock.now())
 
     try:
         lead_id = _run(_with_db(settings, go))
@@ -204,13 +207,16 @@ def leads_import(file: Path, config: ConfigOpt = None, agent: Annotated[str | No
         runtime = _agent_id(app_, agent)
         with Progress(console=err, transient=True, disable=json_out) as progress:
             task = progress.add_task("importing", total=len(rows))
-            return await import_leads(app_.sessionmaker, runtime.id, rows, progress=lambda n: progress.advance(task, n))
+            return await import_leads(app_.sessionmaker, runtime.id, rows, progress=lambda n: progress.advance(task, n),
+                                      cooldown_days=runtime.settings.outreach.intake.cooldown_days)
 
     report = _run(_with_db(settings, go))
     if json_out:
-        out.print_json(json.dumps({"added": report.added, "rejected": [{"line": l, "reason": r} for l, r in report.rejected]}))
+        out.print_json(json.dumps({"added": report.added, "reopened": report.reopened,
+                                   "rejected": [{"line": l, "reason": r} for l, r in report.rejected]}))
     else:
-        out.print(f"added {report.added} lead(s), rejected {len(report.rejected)}")
+        again = f", re-opened {report.reopened}" if report.reopened else ""
+        out.print(f"added {report.added} lead(s){again}, rejected {len(report.rejected)}")
         for line, reason in report.rejected:
             out.print(f"  line {line}: {reason}", highlight=False)
     raise typer.Exit(0 if not report.rejected else 1)
@@ -218,12 +224,16 @@ def leads_import(file: Path, config: ConfigOpt = None, agent: Annotated[str | No
 
 @leads_app.command("list")
 def leads_list(config: ConfigOpt = None, agent: Annotated[str | None, typer.Option()] = None,
-               status: str | None = None, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List leads as a table."""
+               status: str | None = None, json_out: Annotated[bool, typer.Option("--json")] = False,
+               summary: Annotated[bool, typer.Option("--summary", help="counts per status (per agent)")] = False) -> None:
+    """List leads as a table (or, with --summary, how many are in each status)."""
     from sqa.leads import list_leads
 
     setup_logging("WARNING")
     settings = _settings(config)
+    if summary:
+        outreach_cli.print_summary(settings, agent, json_out)
+        return
 
     async def go(app_: Any) -> Any:
         agent_id = _agent_id(app_, agent).id if agent else None
@@ -270,7 +280,11 @@ def lead_show(lead_id: int, config: ConfigOpt = None, json_out: Annotated[bool, 
 
     setup_logging("WARNING")
     settings = _settings(config)
-    detail = _run(_with_db(settings, lambda app_: lead_detail(app_.sessionmaker, lead_id)))
+    async def go(app_: Any) -> Any:
+        found = await lead_detail(app_.sessionmaker, lead_id)
+        return found, (outreach_cli.describe_next(app_, found) if found is not None else None)
+
+    detail, nxt = _run(_with_db(settings, go))
     if detail is None:
         err.print(f"no lead {lead_id}")
         raise typer.Exit(1)
@@ -279,7 +293,8 @@ def lead_show(lead_id: int, config: ConfigOpt = None, json_out: Annotated[bool, 
     if json_out:
         out.print_json(json.dumps({
             "id": lead.id, "email": lead.email, "name": lead.name, "company": lead.company, "status": lead.status,
-            "bant": slots,
+            "country": lead.country, "timezone": lead.timezone, "followups_sent": lead.followups_sent,
+            "next_action": nxt.as_json(), "bant": slots,
             "messages": [{"direction": m.direction, "kind": m.kind, "message_id": m.message_id, "subject": m.subject,
                           "reason": m.reason, "rule": _deciding_rule(m.rules), "rules": m.rules,
                           "at": m.created_at.isoformat()} for m in detail.messages],
@@ -289,6 +304,7 @@ def lead_show(lead_id: int, config: ConfigOpt = None, json_out: Annotated[bool, 
         return
     out.print(f"[bold]lead {lead.id}[/]  {lead.name or ''} <{lead.email}>  {lead.company or ''}", highlight=False)
     out.print(f"status: {lead.status}")
+    out.print(f"next action: {nxt.text}", markup=False, highlight=False)
     bant = Table("BANT", "answer (evidence)", "turn")
     for slot in ("budget", "authority", "need", "timeline"):
         s = slots.get(slot)
@@ -323,6 +339,7 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="print the summar
 # -- classify ------------------------------------------------------------------
 
 app.command("classify")(classify_cli.classify)
+app.command("simulate")(outreach_cli.simulate)
 
 
 def main() -> None:

@@ -85,8 +85,8 @@ def validate(data: LeadInput) -> LeadInput:
     return LeadInput(**values)
 
 
-def _row(agent_id: int, data: LeadInput) -> dict[str, Any]:
-    now = utcnow()
+def _row(agent_id: int, data: LeadInput, now: datetime | None = None) -> dict[str, Any]:
+    now = now or utcnow()
     return {"agent_id": agent_id, "token": secrets.token_hex(8), "email": data.email, "name": data.name,
             "company": data.company, "title": data.title, "language": data.language, "timezone": data.timezone,
             "owner": data.owner, "source": data.source, "country": data.country, "status": LeadStatus.NEW.value, "bant": {},
@@ -110,7 +110,7 @@ async def add_lead(sessionmaker: async_sessionmaker[AsyncSession], agent_id: int
         if existing is not None:
             reopen(existing, data, now)
             return existing.id
-        result = await session.execute(insert(Lead).returning(Lead.id), [_row(agent_id, data)])
+        result = await session.execute(insert(Lead).returning(Lead.id), [_row(agent_id, data, now)])
         return result.scalar_one()
 
 
@@ -219,7 +219,7 @@ async def import_leads(
                 reopen(existing[data.email], data, now)
                 report.reopened += 1
             else:
-                batch.append(_row(agent_id, data))
+                batch.append(_row(agent_id, data, now))
             if progress is not None:
                 progress(1)
         for start in range(0, len(batch), CHUNK):
