@@ -16,6 +16,7 @@ from sqa.leads import FINISHED
 from sqa.outreach.calendar import BusinessCalendar
 from sqa.outreach.compose import lead_zone
 from sqa.outreach.intake import WAITS
+from sqa.outreach.scheduler import DEFERRAL, latest_pause
 from sqa.runtime import AgentRuntime
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ def next_action(lead: Lead, outbox: list[Outbox], runs: list[AgentRun], runtime:
     if status is LeadStatus.PAUSED:
         if lead.next_action_at is None:
             return NextAction("none", None, "none: paused for a person to check")
-        deferral = _latest_pause(runs) == "pause"
+        deferral = latest_pause(runs) == DEFERRAL
         when = _local(lead.next_action_at, zone)
         return (NextAction("check_in", lead.next_action_at, f"check-in {when} (the lead asked to be contacted then)")
                 if deferral else NextAction("resume", lead.next_action_at, f"resumes {when} (out of office)"))
@@ -83,11 +84,3 @@ def _queued(row: Outbox, lead: Lead, zone: str, runtime: AgentRuntime | None, no
     if at <= now:
         return NextAction(kind, now, f"{what} queued: goes now")
     return NextAction(kind, at, f"{what} queued: waits for the window or caps, {_local(at, row.tz or zone)}")
-
-
-def _latest_pause(runs: list[AgentRun]) -> str | None:
-    found = None
-    for run in runs:
-        if run.step == "pause" or (run.step == "auto_reply" and run.decision == "paused"):
-            found = run.step
-    return found

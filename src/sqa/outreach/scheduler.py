@@ -220,10 +220,16 @@ async def _deferrals(session: AsyncSession, lead_ids: list[int]) -> set[int]:
             AgentRun.lead_id.in_(lead_ids),
             (AgentRun.step == DEFERRAL) | ((AgentRun.step == "auto_reply") & (AgentRun.decision == "paused")))
         .order_by(AgentRun.id))
-    latest: dict[int, str] = {}
-    for lead_id, step in rows.all():
-        latest[lead_id] = step
-    return {lead_id for lead_id, step in latest.items() if step == DEFERRAL}
+    return {lead_id for lead_id, step in dict(rows.all()).items() if step == DEFERRAL}  # the latest run per lead wins
+
+
+def latest_pause(runs: list[AgentRun]) -> str | None:
+    """The step of a lead's latest pause among its runs: DEFERRAL (its own wish) or "auto_reply" (out of office)."""
+    found = None
+    for run in runs:
+        if run.step == DEFERRAL or (run.step == "auto_reply" and run.decision == "paused"):
+            found = run.step
+    return found
 
 
 async def cancel_cold(session: AsyncSession, lead_id: int, reason: str) -> int:
