@@ -1,11 +1,13 @@
-"""Queue a cold mail (first mail, follow-up, check-in) for one lead, inside the caller's transaction.
+"""Queue a cold mail (first mail, follow-up, check-in) for one lead: ``prepare`` outside, ``add`` inside a transaction.
 
 The words come from the outreach agent (agents/outreach.py); here they become a
 mail with the consent footer and List-Unsubscribe (``runtime.render`` /
 ``runtime.unsubscribe``, like every mail to a lead), a final Message-ID, the
 thread's In-Reply-To/References for follow-ups, an outbox row (kind, priority,
 the recipient's zone for the sending window) and a messages row, written in the
-same transaction as the lead's update: a crash leaves both or neither.
+same transaction as the lead's update: a crash leaves both or neither. Drafting
+(``prepare``: maybe a model call) happens before that transaction opens, so it
+never holds SQLite's write lock.
 
 Status: ``queued`` in research_engage mode; ``awaiting_approval`` in research
 mode, and always when the guardrails found something in the draft (a human
