@@ -79,7 +79,8 @@ async def test_ready_status_watchdog_stopping_in_order(tmp_path, dovecot, smtp_s
 
     texts = [d.text for d in got]
     ready = got[ready_at]
-    assert ready.text.split("\n") == ["READY=1", "STATUS=2 agents"]  # one datagram: ready, with the status
+    lines = ready.text.split("\n")  # one datagram: ready, with the status
+    assert lines[0] == "READY=1" and lines[1].startswith("STATUS=2 agents") and len(lines) == 2
     assert ready.logins_done == [True, True]  # both first logins were over, the silent one failed by timeout
     silent_watcher = app.agents[1].watcher
     assert silent_watcher.last_error and not silent_watcher.connected
@@ -87,5 +88,6 @@ async def test_ready_status_watchdog_stopping_in_order(tmp_path, dovecot, smtp_s
     assert texts.count("STOPPING=1") == 1 and texts[-1] == "STOPPING=1"  # the last word, no ping after it
     assert sum(t.startswith("READY=1") for t in texts) == 1
     after_ready = texts[ready_at + 1 : -1]
-    assert after_ready and set(after_ready) == {"WATCHDOG=1"}  # pings from the loop between ready and stop
-    assert set(texts[:ready_at]) <= {"WATCHDOG=1"}  # pings may start before READY=1 (systemd accepts them)
+    assert "WATCHDOG=1" in after_ready  # pings from the loop between ready and stop (and maybe STATUS= updates)
+    assert all(t == "WATCHDOG=1" or t.startswith("STATUS=") for t in after_ready), after_ready
+    assert all(t == "WATCHDOG=1" or t.startswith("STATUS=") for t in texts[:ready_at])  # pings may precede READY=1

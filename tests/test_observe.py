@@ -125,7 +125,7 @@ async def daemon_without_mailbox(tmp_path, dovecot, smtp_sink, database_url, **w
 
 async def test_a_mailbox_down_longer_than_the_threshold_turns_healthz_503(tmp_path, dovecot, smtp_sink,
                                                                           database_url, monkeypatch):
-    monkeypatch.setattr(health, "DOWN_AFTER_S", 3600.0)  # down, but not for long yet
+    monkeypatch.setattr(health, "down_after_s", lambda app: 3600.0)  # down, but not for long yet
     async with daemon_without_mailbox(tmp_path, dovecot, smtp_sink, database_url) as (app, base):
         working = app.agents[1].runtime.name
         async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
@@ -139,7 +139,7 @@ async def test_a_mailbox_down_longer_than_the_threshold_turns_healthz_503(tmp_pa
             down = early.json()["agents"]["unreachable"]["watcher"]
             assert down["connected"] is False and down["down_for_s"] >= 0 and down["last_fetch_at"] is None
 
-            monkeypatch.setattr(health, "DOWN_AFTER_S", 0.05)  # now it has been down for longer than that
+            monkeypatch.setattr(health, "down_after_s", lambda app: 0.05)  # now it has been down for longer than that
 
             async def unhealthy():  # noqa: ANN202
                 r = await client.get(base + "/healthz")
@@ -157,7 +157,7 @@ async def test_a_mailbox_down_longer_than_the_threshold_turns_healthz_503(tmp_pa
 
 async def test_details_only_for_metrics_allow(tmp_path, dovecot, smtp_sink, database_url, monkeypatch):
     """Behind the public proxy (a trusted proxy naming an outside client): no metrics, only the health status."""
-    monkeypatch.setattr(health, "DOWN_AFTER_S", 0.0)  # the unreachable mailbox makes it 503 at once
+    monkeypatch.setattr(health, "down_after_s", lambda app: 0.0)  # the unreachable mailbox makes it 503 at once
     async with daemon_without_mailbox(tmp_path, dovecot, smtp_sink, database_url,
                                       trusted_proxies=["127.0.0.1/32"]) as (_app, base):
         outside = {"X-Forwarded-For": "203.0.113.9"}
