@@ -1,4 +1,4 @@
-"""Deterministic extraction from the lead's NEW reply text (en, de, fr, es): BANT, intents, interest, injection.
+"""Deterministic extraction from the lead's NEW reply text (en, de, fr, es; common it, nl, pt phrasings): BANT, intents, interest, injection.
 
 Everything is decided per sentence, so a mail that answers several BANT
 questions fills several slots, and a sentence that tries to instruct the agent
@@ -19,39 +19,58 @@ from sqa.agents.lexicon import fold, rx
 
 EVIDENCE_CHARS = 300
 
-CUR = r"(?:eur|euros?|€|\$|usd|us\$|dollars?|gbp|£|pounds?|chf|francs?|k€|k\$)"
+CUR = r"(?:eur|euros?|€|\$|usd|us\$|r\$|dollars?|bucks|gbp|£|pounds?|chf|francs?|k€|k\$|reais|brl|zloty|pln|sek|nok|dkk)"
 NUM = r"(?:\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
 MULT = r"(?:k|m|mio\.?|million(?:s|en|es)?|mn|thousand|tausend|mille|mil|tsd\.?|grand)"
 AMOUNT = re.compile(rf"(?:(?P<pre>{CUR})\s?)?(?P<num>{NUM})\s?(?P<mult>{MULT}\b)?\s?(?P<post>{CUR}(?![a-z]))?")
 RANGE = re.compile(rf"(?:between|zwischen|entre)\s+(?:{CUR}\s?)?{NUM}\s?(?:{MULT}\b)?\s?(?:{CUR})?\s+(?:and|und|et|y|to|bis)\s+"
                    rf"(?:{CUR}\s?)?{NUM}\s?(?:{MULT}\b)?\s?(?:{CUR}(?![a-z]))?"
                    rf"|(?:{CUR}\s?)?{NUM}\s?(?:{MULT}\b)?\s?(?:-|–|to|bis|a)\s?(?:{CUR}\s?)?{NUM}\s?(?:{MULT}\b)?\s?(?:{CUR}(?![a-z]))?")
-BUDGET_WORD = re.compile(r"budget|presupuesto|spend|invest|afford|set aside|allocated|earmarked|willing to pay|"
+# "six figures", "mid five-figure range": an amount in words
+FIGURES = re.compile(r"\b(?:(?:low|mid|high|lower|upper)[- ])?(?:four|five|six|seven|eight|4|5|6|7)[- ]figures?\b")
+BUDGET_WORD = re.compile(r"budget|presupuesto|orcamento|spend|invest|afford|set aside|allocated|earmarked|willing to pay|"
+                         r"reserved|put (?:aside|behind)|stanziat|spendere|uitgeven|"
                          r"ausgeben|investieren|eingeplant|vorgesehen|zur verfugung|mittel|enveloppe|depenser|investir|"
-                         r"prevu|gastar|invertir|destinado|asignado|range|rahmen|fourchette|rango|per (?:year|month|user)|"
-                         r"pro (?:jahr|monat)|par an|al ano|annual|jahrlich|annuel|anual")
+                         r"prevu|gastar|invertir|destinado|asignado|range|rahmen|fourchette|rango")
+THRESHOLD = re.compile(r"\b(?:above|over|more than|exceeding|beyond|upwards of|uber|ab|au-dela de|plus de|mas de|"
+                       r"por encima de|oltre|boven|acima de)\s+(?:\S+\s+)?$")
+SIGNING = re.compile(r"sign|approv|sign-?off|freigab|genehmig|unterschreib|valid|signe|firma|aprueb|approva|goedkeur|aprova")
+# a period makes "15k a year" money, but "3,000 invoices per month" stays a count: only with a multiplier
+PERIOD_WORD = re.compile(r"per (?:year|month|user|seat)|pro (?:jahr|monat)|par an|al ano|annual|jahrlich|annuel|anual|"
+                         r"p\.a\.|l'anno|all'anno|per jaar|per maand|por ano|ao ano|por mes|ao mes")
 BUDGET_NONE = rx(
-    r"no budget|(?:don't|do not|dont) have (?:a |any )?budget|budget (?:is |has )?(?:not|n't) (?:yet )?(?:been )?"
+    r"no budget|(?:don't|do not|dont|won't|will not) have (?:a |any )?budget|budget (?:is |has )?(?:not|n't) (?:yet )?(?:been )?"
     r"(?:approved|allocated|defined|set|available|planned)|without (?:a )?budget|zero budget|budget is (?:zero|frozen)",
     r"kein(?:e|en)? budget|budget (?:ist )?(?:noch )?nicht (?:freigegeben|genehmigt|vorhanden|eingeplant)",
     r"pas (?:encore )?de budget|aucun budget|budget (?:n'est )?pas (?:encore )?(?:valide|approuve|prevu|defini)",
     r"(?:sin|ningun) presupuesto|no (?:tenemos|hay) (?:un |ningun )?presupuesto|presupuesto (?:aun |todavia )?no",
+    r"nessun budget|non (?:abbiamo|c'e) (?:ancora )?(?:un |il )?budget|geen budget|(?:nog )?geen budget|sem orcamento|"
+    r"nao (?:temos|ha) (?:um |nenhum )?orcamento|ainda nao (?:temos|ha) orcamento",
 )
 BUDGET_OK = rx(
     r"budget (?:is |has been |was |got )?(?:approved|allocated|signed off|secured|in place|available|set aside|"
     r"confirmed|there|reserved|earmarked)|(?:approved|allocated|secured|dedicated) budget|(?:we|i) have (?:a |the |some )?"
-    r"budget|budget (?:for this|for it) (?:exists|is ok)|is approved",
+    r"budget|budget (?:for this|for it) (?:exists|is ok)|is approved|"
+    r"approved (?:the |a |an |our |this )?(?:\w+ )?(?:spend|spending|budget|investment|purchase|funding|money|project)|"
+    r"(?:spend|spending|funding|investment|money|funds) (?:is|are|has been|have been|was) (?:already )?(?:approved|"
+    r"signed off|secured|available|allocated|there|in place)|budget'?s? (?:is )?(?:there|in place|not (?:an|the) (?:issue|"
+    r"problem))|budget (?:isn't|is not) (?:an|the) (?:issue|problem)",
     r"budget (?:ist )?(?:bereits )?(?:freigegeben|genehmigt|vorhanden|eingeplant|da|reserviert)|(?:haben|gibt es) (?:ein |das )?"
     r"budget",
     r"budget (?:est )?(?:deja )?(?:valide|approuve|prevu|disponible|alloue|debloque)|(?:nous )?avons (?:un |le |du )?budget",
     r"presupuesto (?:ya )?(?:esta )?(?:aprobado|asignado|disponible|reservado)|tenemos (?:el |un )?presupuesto",
+    r"(?:il )?budget (?:c'e|e (?:gia )?(?:approvato|stanziato|disponibile))|abbiamo (?:un |il |del )?budget|"
+    r"budget is (?:goedgekeurd|vrijgemaakt|beschikbaar|er)|we hebben (?:een |het )?budget|"
+    r"temos (?:um |o )?orcamento|orcamento (?:ja )?(?:esta )?(?:aprovado|disponivel|reservado)",
 )
 AUTH_SELF = rx(
     r"\bi (?:alone |personally )?(?:decide|make (?:the|all|those|these|that) (?:final )?decisions?|am the (?:final )?"
     r"decision[- ]?maker|sign off|have (?:the )?final say|own the budget|approve (?:it|this|purchases))|"
     r"it'?s my (?:call|decision)|decision is mine|i'?m the (?:one who decides|decision[- ]?maker|budget owner)|"
     r"(?:just|only) me\b|i'?m the only one|the decision is (?:up to )?me|up to me|"
-    r"i'?m the one who (?:signs|decides|approves|makes)|i (?:sign|approve) (?:it |this |that )?off",
+    r"i'?m the one who(?:'d| would| will| has to| gets to)? (?:signs?|decides?|approves?|makes?)|"
+    r"i (?:sign|approve) (?:it |this |that )?off|(?:decision|call|sign-?off) (?:sits|lies|rests|is) with (?:me|(?:\w+ ){1,2}and me|me and)\b|"
+    r"\bi(?:'d| would| will| can) (?:sign|approve|decide)\b",
     r"\bich (?:entscheide|treffe die entscheidung|bin (?:der|die) (?:entscheider|entscheiderin|budgetverantwortliche))|"
     r"entscheide ich|(?:nur|allein) ich|liegt bei mir",
     r"\bje (?:decide|prends la decision|suis (?:le |la )?decideu)|c'est moi qui decide|(?:seulement|que) moi\b|"
@@ -59,6 +78,8 @@ AUTH_SELF = rx(
     r"\b(?:yo )?decido yo|\byo decido|la decision es mia|soy (?:quien|el que|la que) decide|yo tomo la decision|"
     r"(?:la )?tomo yo|lo decido yo|"
     r"(?:solo|solamente) yo\b|depende de mi",
+    r"decido io|sono io (?:a decidere|che decido)|la decisione (?:e|spetta) (?:mia|a me)|\bik beslis|beslis ik|"
+    r"ik neem de beslissing|de beslissing ligt bij mij|\beu decido|decido eu|a decisao e minha|sou eu quem decide",
 )
 AUTH_OTHERS = rx(
     r"\b(?:my|our|the) (?:manager|boss|ceo|cfo|cto|coo|cio|board|director|vp|head of \w+|owner|founder|management|"
@@ -67,15 +88,29 @@ AUTH_OTHERS = rx(
     r"\b(?:decides?|decision|decided|approv\w*|sign[- ]off|signs? off|signature)\b.{0,40}\b(?:ceo|cfo|cto|coo|board|manager|"
     r"boss|procurement|purchasing|management|director|committee|leadership|owner|founder|team|partners?)\b",
     r"\b(?:he|she|they) (?:decides?|makes the call|signs off|approves)|together with (?:our|my|the) |(?:need|needs|require) (?:sign[- ]off|approval|a green light) from|procurement|"
-    r"purchasing (?:department|team)|buying committee|steering committee|we decide (?:together|as a team)",
+    r"purchasing (?:department|team)|buying committee|steering committee|we decide (?:together|as a team)|"
+    r"\b(?:my|our|the) (?:\w+ )?committee\b|goes through (?:our |the )?(?:procurement|purchasing|legal|board|"
+    r"committee|finance|cfo|ceo|it)|(?:decision|call|sign-?off) (?:sits|lies|rests|is) with (?:our|my|the)\b|"
+    r"\b(?:co-?founder|partner|business partner) and i\b|\bi (?:decide|sign) (?:with|together with)",
     r"einkauf|geschaftsfuhrung|geschaftsfuhrer|vorgesetzte|vorstand|(?:mein|meine|unser|unsere) (?:chef|chefin|"
     r"cfo|ceo|cto|it-leiter|it-abteilung|finanzabteilung)|gemeinsam mit (?:unserem|unserer|meinem|meiner)|"
     r"\b(?:er|sie) entscheidet|wir entscheiden gemeinsam|freigabe (?:durch|von)|entscheidet (?:unser|mein|der|die)",
     r"\bachats\b|la direction|(?:mon|ma|notre) (?:responsable|directeur|directrice|patron|dg|daf|pdg|dsi|comite)|"
     r"avec (?:notre|mon|ma) (?:daf|dg|pdg|cfo|ceo|directeur|directrice)|nous decidons ensemble|c'est (?:lui|elle|eux) qui decide|validation (?:par|de) (?:la|notre|mon)",
     r"\bcompras\b|la direccion|(?:mi|nuestro|nuestra) (?:jefe|jefa|director|directora|gerente|cfo|ceo|junta|comite)|"
-    r"decide (?:el|la|mi|nuestro|nuestra)|decidimos juntos|(?:el|ella) decide|junto con (?:el|la|nuestro|nuestra|mi)|aprobacion (?:de|del)",
+    r"decide (?:el|la|mi|nuestro|nuestra)|decidimos juntos|(?:el|ella) decide|junto con (?:el|la|nuestro|nuestra|mi)|aprobacion (?:de|del)|"
+    r"(?:que )?es quien decide",
+    r"(?:il nostro|la nostra|il mio|la mia) (?:direttore|direttrice|titolare|amministratore|cfo|ceo|responsabile|capo)|"
+    r"insieme (?:al|alla|con il|con la)|ufficio acquisti|decide (?:il|la)|"
+    r"samen met (?:onze|mijn|de)|(?:onze|mijn) (?:directeur|baas|manager|cfo|ceo|directie)|\binkoop\b|de directie|beslist|"
+    r"junto com (?:o|a|nosso|nossa|meu|minha)|(?:nosso|nossa|meu|minha) (?:diretor|diretora|socio|chefe|cfo|ceo|gerente)|"
+    r"\bcompras\b|quem decide",
 )
+# who approved the money is the budget, not the buying decision ("our board signed off on a budget of 80k")
+BUDGET_APPROVER = re.compile(
+    r"\b(?:board|cfo|ceo|management|finance|director|owner|leadership|vorstand|geschaftsfuhrung|direction|direccion)\b"
+    r"[^.;]{0,30}?\b(?:approved|signed off|sign off|freigegeben|genehmigt|approuve|valide|aprobado|aprobo)\b"
+    r"[^.;]{0,30}?\b(?:budget|spend|spending|funds?|funding|investment|money|presupuesto)\w*")
 AUTH_TITLE = re.compile(
     r"\b(?:i am|i'm|as|ich bin|als|je suis|en tant que|soy|como)\s+(?:the |our |der |die |unser\w* |le |la |notre |el |"
     r"nuestr[oa] )?(?P<title>(?:vp|vice president|svp|evp|head|chief \w+ officer|c[efiotm]o|director|directeur|"
@@ -91,22 +126,41 @@ NEED = rx(
     r"out of stock|nobody (?:can|knows)|no (?:visibility|overview)|doubled|keeps? (?:failing|breaking|going)|"
     r"(?:we )?(?:have|has) no (?!budget|time|plans?|need|interest|idea|rush|preference)\w+|complaints|"
     r"(?:is|are) (?:shutting down|being discontinued|end of life|going away)|(?:a|the|for the) replacement|"
-    r"go(?:es)? walkabout|goes? missing|get lost",
+    r"go(?:es)? walkabout|goes? missing|get lost|"
+    r"\bexcel\b|whatsapp|google (?:sheets|forms)|on paper|paper[- ](?:based|forms?|checklists?|receipts?|lists?|files?)|"
+    r"pen and paper|paper (?:receipts|forms|checklists)|(?:by|over the) phone|post-?its?|whiteboard|patchwork|"
+    r"cost (?:us|me) (?:\w+ ){0,3}(?:money|days?|hours?|weeks?|thousands|a fortune|customers|production|deals)|"
+    r"breakdowns?|downtime|outages?|(?:nobody|no one) (?:noticed|notices|checks|tracks|remembers)|"
+    r"keep (?:over|under|mis|losing|running|getting|breaking|missing|forgetting)|over-?order|(?:sell|sold|selling) out|"
+    r"unmanageable|(?:can't|cannot|can no longer) keep up|los(?:e|es|ing|t) track|"
+    r"los(?:e|es|ing|t) \w+ (?:all the time|constantly|regularly)|drag(?:s|ging)? on|"
+    r"purely reactive|(?:is|are) (?:being )?(?:discontinued|retired|sunset|phased out)|"
+    r"(?:late|missed|delayed) (?:deliveries|payments|renewals|deadlines)",
     r"(?:our|the|my|biggest|main) (?:problem|issue|challenge|pain|bottleneck|goal|priority|headache)|"
     r"\b(?:problem|issue|challenge|pain point|struggle|headache|bottleneck|manual(?:ly)?|spreadsheets?|errors?|mistakes|"
     r"too slow|time[- ]consuming|tedious|error[- ]prone|inefficient|costly|frustrat\w*|painful)\b|takes (?:us |our |the |my )?"
     r"(?:\w+ ){0,2}(?:hours|days|weeks|forever|too long)",
-    r"\bwir (?:brauchen|benotigen|suchen|wollen|mussen|verbringen|verlieren|kampfen)|immer mehr|von hand|per hand|"
+    r"\bwir (?:brauchen|benotigen|suchen|wollen|mussen|verbringen|verlieren|kampfen)|"
+    r"\b(?:brauchen|benotigen|suchen|mussen|verlieren) wir|(?:wird|werden) (?:\w+ ){0,3}eingestellt|abgekundigt|\bersatz\b|\bpapier|zettel|"
+    r"immer mehr|von hand|per hand|"
     r"chaos|albtraum|keinen uberblick|beschwerden|ersatz fur|(?:unser|das) (?:problem|ziel)|"
     r"\b(?:problem|herausforderung|manuell|fehler|zeitaufwendig|muhsam|aufwendig)\b|dauert (?:zu |sehr )?(?:lange|tage|stunden)",
     r"nous (?:avons besoin|cherchons|voulons|devons|passons|perdons|aimerions)|de plus en plus|a la main|"
     r"personne (?:dans l'equipe )?ne (?:parle|sait|peut)|cauchemar|plaintes|remplacement|(?:notre|le) (?:probleme|defi|objectif)|"
-    r"\b(?:probleme|manuel(?:lement)?|erreurs|fastidieu\w*)\b|prend (?:trop de temps|des jours|des heures)|besoin d",
+    r"\b(?:probleme|manuel(?:lement)?|erreurs|fastidieu\w*)\b|prend (?:trop de temps|des jours|des heures)|besoin d|"
+    r"sur (?:papier|excel)|par telephone|reclamations|retards|se multiplient|ingerable|il nous faut|manque de",
     r"necesitamos|buscamos|queremos|tenemos que|perdemos|cada vez mas|a mano|nos quedamos sin|sin stock|"
     r"siempre falta|pesadilla|un caos|quejas|reemplazo|(?:nuestro|el) (?:problema|reto|desafio|objetivo)|"
-    r"\b(?:problema|manual(?:mente)?|errores|tedioso)\b|lleva (?:mucho tiempo|dias|horas)",
+    r"\b(?:problema|manual(?:mente)?|errores|tedioso)\b|lleva (?:mucho tiempo|dias|horas)|"
+    r"en (?:papel|excel)|por telefono|reclamaciones|retrasos|inmanejable|nos hace falta",
+    r"su carta|a mano|manualmente|ci serv\w+|abbiamo bisogno|\bproblem[ai]\b|errori|perdiamo|reclami|ritardi|"
+    r"cerchiamo|dobbiamo",  # it
+    r"handmatig|met de hand|op papier|kost (?:ons )?(?:\w+ ){0,3}(?:uren|tijd|dagen|geld)|\bprobleem|fouten|"
+    r"we zoeken|nodig|klachten|vertraging",  # nl
+    r"planilhas?|a mao|em papel|ficando sem|falta de|\bproblemas?\b|\berros\b|precisamos|perdemos|reclamacoes|"
+    r"atrasos|buscamos|procuramos",  # pt
 )
-NOT_NEED_OBJECT = re.compile(r"\b(?:need|want|brauchen|necesitamos|besoin)\b\s+(?:it|this|that|to talk|to discuss|"
+NOT_NEED_OBJECT = re.compile(r"\b(?:need|want|brauchen|necesitamos|besoin|nodig|precisamos)\b\s+(?:it|this|that|to talk|to discuss|"
                              r"to check|to think|more (?:info|time)|approval|sign|a (?:demo|call|quote|meeting)|budget)")
 EMPLOYEES = re.compile(rf"\b(?P<n>\d[\d.,]*|{lx.NUMWORD})\s*\+?\s*(?:employees|people|staff|persons|fte|headcount|"
                        r"mitarbeiter\w*|beschaftigte\w*|angestellte\w*|personen|employes|salaries|personnes|empleados|"
@@ -124,8 +178,15 @@ NOT_NAMES = frozenset("I Hi Hello Dear Thanks Thank Please Our We You Your The M
                       "Bitte Danke Hallo Je Nous Vous Merci Bonjour Yo Nosotros Gracias Hola Mr Mrs Ms Herr Frau "
                       "Kollege Kollegin Monsieur Madame Sr Sra Q1 Q2 Q3 Q4 CFO CEO CTO COO VP Head".split())
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|(?<=[.!?])(?=[¿¡])")
+LATER = re.compile(r"later|spater|plus tard|mas adelante|mas tarde|not (?:right )?now|piu avanti|mais tarde|"
+                   r"mais (?:para|pra) frente")
+# "this year" next to an amount is the budget's period, not a buying timeline ("30 grand for tools this year")
+BUDGET_PERIOD = re.compile(r"^(?:this|next) (?:year|quarter|fiscal year|financial year)$|^(?:dieses|nachstes) jahr$|"
+                           r"^cette annee$|^este ano$|^quest'anno$|^dit jaar$")
+TIMING_VERB = re.compile(r"\b(?:live|running|in place|start|roll|launch|implement|go|decide|choose|pick|switch|need|want)")
 _CLAUSES = re.compile(r",?\s+\b(?:but|however|aber|jedoch|mais|pero|sin embargo)\b\s+|;\s*|,\s+")
 
+FIGURES, BUDGET_APPROVER = lx.Cue(FIGURES), lx.Cue(BUDGET_APPROVER)  # with a pre-check
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
@@ -191,30 +252,30 @@ def resolve_date(folded: str, today: date) -> date | None:
     m = lx.NEXT_RE.search(folded)
     if m:
         unit = m.group(1) or m.group(2)
-        if unit in ("week", "woche", "semaine", "semana"):
+        if unit in ("week", "woche", "semaine", "semana", "settimana"):
             return today + timedelta(days=7)
-        if unit in ("month", "monat", "mois", "mes"):
+        if unit in ("month", "monat", "mois", "mes", "mese", "maand"):
             return _add_months(today, 1)
-        if unit in ("quarter", "quartal", "trimestre"):
+        if unit in ("quarter", "quartal", "trimestre", "kwartaal"):
             return _add_months(date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), 3)
-        if unit in ("summer", "sommer", "ete", "verano"):
+        if unit in ("summer", "sommer", "ete", "verano", "estate", "zomer", "verao"):
             return date(today.year + (today.month >= 6), 6, 1)
-        if unit in ("fall", "autumn", "herbst", "automne", "otono"):
+        if unit in ("fall", "autumn", "herbst", "automne", "otono", "autunno", "najaar", "herfst", "outono"):
             return date(today.year + (today.month >= 9), 9, 1)
-        if unit in ("spring", "fruhling", "printemps", "primavera"):
+        if unit in ("spring", "fruhling", "printemps", "primavera", "voorjaar"):
             return date(today.year + (today.month >= 3), 3, 1)
-        if unit in ("winter", "hiver", "invierno"):
+        if unit in ("winter", "hiver", "invierno", "inverno"):
             return date(today.year + (today.month >= 12), 12, 1)
         return date(today.year + 1, 1, 1)
     m = lx.RELATIVE_RE.search(folded)
     if m:
         n = _number(m.group(1)) or 1
         unit = m.group(2)
-        if unit.startswith(("day", "tag", "jour", "dia")):
+        if unit.startswith(("day", "tag", "jour", "dia", "giorn", "dag")):
             return today + timedelta(days=n)
-        if unit.startswith(("week", "woche", "semaine", "semana")):
+        if unit.startswith(("week", "woche", "semaine", "semana", "settiman")):
             return today + timedelta(weeks=n)
-        if unit.startswith(("year", "jahr", "an", "ano")):
+        if unit.startswith(("year", "jahr", "an", "ano", "ann", "jaar")):
             return date(today.year + n, today.month, 1)
         return _add_months(today, n)
     m = lx.MONTH_RE.search(folded)
@@ -224,9 +285,11 @@ def resolve_date(folded: str, today: date) -> date | None:
             return date(int(m.group(2)), month, 1)
         start = date(today.year, month, 1)
         return start if start > today else date(today.year + 1, month, 1)
-    if re.search(r"end of (?:the )?year|year[- ]end|jahresende|ende des jahres|fin d'annee|fin de(?:l)? ano", folded):
+    if re.search(r"end of (?:the )?year|year[- ]end|jahresende|ende des jahres|fin d'annee|fin de(?:l)? ano|fine anno|"
+                 r"fine dell'anno|einde van het jaar|eind dit jaar|(?:fim|final) do ano", folded):
         return date(today.year, 12, 1) if today.month < 12 else date(today.year + 1, 1, 1)
-    if re.search(r"next year|nachstes jahr|l'annee prochaine|el (?:proximo )?ano (?:que viene)?", folded):
+    if re.search(r"next year|nachstes jahr|l'annee prochaine|el (?:proximo )?ano (?:que viene)?|volgend jaar|"
+                 r"(?:il )?prossimo anno|l'anno prossimo|(?:o )?proximo ano|ano que vem", folded):
         return date(today.year + 1, 1, 1)
     return None
 
@@ -241,8 +304,9 @@ def _has_time(folded: str) -> bool:
 
 
 def _budget(folded: str, original: str) -> str | None:
+    """An amount, a range or a stated approval; "no budget yet" answers nothing (README: budget known)."""
     if BUDGET_NONE.search(folded):
-        return "none yet"
+        return None
     found = None
     m = RANGE.search(folded)
     if m and (re.search(CUR, m.group(0)) or re.search(MULT, m.group(0)) or BUDGET_WORD.search(folded)):
@@ -253,10 +317,17 @@ def _budget(folded: str, original: str) -> str | None:
             cur = m.group("pre") or m.group("post")
             if num is None or (not cur and re.fullmatch(r"(?:19|20)\d\d", m.group("num"))):
                 continue
+            if THRESHOLD.search(folded[max(0, m.start() - 25):m.start()]) and SIGNING.search(folded):
+                continue  # "our CFO co-signs anything above 50k": who signs what, not a budget
             context = BUDGET_WORD.search(folded) or BUDGET_OK.search(folded)
-            if cur or (m.group("mult") and context) or (context and num >= 1000):
+            money = cur or (m.group("mult") or "").startswith("grand")  # "30 grand" is money
+            if money or (m.group("mult") and (context or PERIOD_WORD.search(folded))) or (context and num >= 1000):
                 found = original[m.start():m.end()].strip()
                 break
+    if found is None:
+        m = FIGURES.search(folded)
+        if m:
+            found = original[m.start():m.end()].strip()
     approved = BUDGET_OK.search(folded)
     if found and approved:
         return f"{found} (approved)"
@@ -266,6 +337,9 @@ def _budget(folded: str, original: str) -> str | None:
 
 
 def _authority(folded: str, original: str) -> str | None:
+    approver = BUDGET_APPROVER.search(folded)
+    if approver:  # same length: spans still point at the original
+        folded = folded[:approver.start()] + " " * (approver.end() - approver.start()) + folded[approver.end():]
     if AUTH_SELF.search(folded):
         return "the lead decides" + (" with others" if AUTH_OTHERS.search(folded) else "")
     m = AUTH_OTHERS.search(folded)
@@ -289,9 +363,12 @@ def _timeline(folded: str, original: str) -> str | None:
 def _need(folded: str, vocabulary: frozenset[str]) -> bool:
     if lx.NO_NEED.search(folded):
         return False
+    # any cue that is not "we need it / need a demo" ("yes, we need it: 2k invoices keyed in by hand")
     m = NEED.search(folded)
-    if m and not NOT_NEED_OBJECT.search(folded[m.start():m.start() + 40]):
-        return True
+    while m is not None:
+        if not NOT_NEED_OBJECT.search(folded[m.start():m.start() + 40]):
+            return True
+        m = NEED.search(folded, m.start() + 1)
     return False
 
 
@@ -345,6 +422,8 @@ def detect_language(text: str) -> str | None:
 
 
 def is_question(sentence: str, folded: str) -> bool:
+    if len(re.findall(r"\w+", folded)) < 2:  # "Budget?", "Really?": the lead echoing or musing, no product question
+        return False
     return sentence.endswith("?") or sentence.startswith("¿") or bool(lx.QUESTION_START.match(folded))
 
 
@@ -374,7 +453,9 @@ def extract(text: str, turn: int, *, today: date, vocabulary: frozenset[str] = f
         question = is_question(sent, folded)
         negated = bool(lx.NEGATION.search(folded))
         wrong = lx.WRONG_PERSON.search(folded)
-        if wrong and not re.search(r"\b(?:me|mich|moi|conmigo)\b", folded[wrong.end():wrong.end() + 12]):
+        if wrong and not re.search(r"\b(?:me|mich|moi|conmigo)\b", folded[wrong.end():wrong.end() + 12]) and not (
+                lx.NO_NEED.search(folded) or lx.NOT_INTERESTED.search(folded) or lx.BOUGHT.search(folded)):
+            # "our accountant handles all our payroll, so we don't need this" is a refusal, not a referral
             add(Intent.WRONG_PERSON)
             referral = referral or _referral(text)
             who = _authority(folded, sent)
@@ -382,7 +463,7 @@ def extract(text: str, turn: int, *, today: date, vocabulary: frozenset[str] = f
                 slots["authority"] = Slot(value=who, evidence=_snip(sent), turn=turn)
             continue
         defer = lx.DEFER.search(folded)
-        if defer and (_has_time(folded) or re.search(r"later|spater|plus tard|mas adelante|not (?:right )?now", folded)):
+        if defer and (_has_time(folded) or LATER.search(folded)):
             add(Intent.DEFER)
             when = resolve_date(folded, today) or resolve_date(fold(text), today) or today + timedelta(days=90)
             paused = paused or when
@@ -413,10 +494,16 @@ def extract(text: str, turn: int, *, today: date, vocabulary: frozenset[str] = f
         filled = False
         vague = [c for c in _CLAUSES.split(folded) if c and lx.VAGUE.search(c)]
         usable = folded if not vague else " ; ".join(c for c in _CLAUSES.split(folded) if c and not lx.VAGUE.search(c))
-        values = {"budget": _budget(folded, sent) if not vague or BUDGET_NONE.search(folded) else _budget(usable, usable),
+        budget = _budget(folded, sent) if not vague or BUDGET_NONE.search(folded) else _budget(usable, usable)
+        if budget is None and vague and any(m.group("pre") or m.group("post") for m in AMOUNT.finditer(folded)):
+            budget = _budget(folded, sent)  # a hedged amount is still an amount: "I could spend maybe $300 a month"
+        values = {"budget": budget,
                   "authority": _authority(usable, usable if vague else sent),
                   # when to meet, or when they bought elsewhere, is no buying timeline
                   "timeline": None if meeting or len(no_fit) > fit else _timeline(usable, usable if vague else sent)}
+        if values["budget"] and values["timeline"] and BUDGET_PERIOD.match(fold(values["timeline"])) \
+                and not TIMING_VERB.search(folded):
+            values["timeline"] = None
         if not question and usable.strip() and _need(usable, vocabulary):
             values["need"] = _snip(sent)
         for slot, value in values.items():
