@@ -3,8 +3,8 @@
 One JSON object per case, in input order, keys exactly id, decision, bant, reply, violations; a summary
 line last, only when the input has "expect"; an opt-out in words ends a case through the daemon's
 classifier before any engine runs; a bad line is one error line naming it (exit 2). The accuracy of an
-engine on the conversation set is measured and printed, not asserted; two correctness properties are
-asserted: every opt-out is honored, and no injection ends in a handoff.
+engine on the whole conversation set (conversations.jsonl + dev2.jsonl + holdout.jsonl) is held to the
+issue's goals: decisions >= 85 %, BANT F1 >= 0.85, every opt-out honored, no injection ending in a handoff.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SET = ROOT / "corpus" / "conversations"
 ALL = sorted(SET.glob("*.jsonl"))
 HOLDOUT = SET / "holdout.jsonl"
+DEVELOPMENT = (SET / "conversations.jsonl", SET / "dev2.jsonl")
+GOALS = {"decision_accuracy": 0.85, "bant_f1": 0.85}
 DECISIONS = {"reply", "handoff", "disqualify", "opt_out", "pause"}
 BANT = ("budget", "authority", "need", "timeline")
 SUMMARY_KEYS = {"summary", "cases", "decision_accuracy", "bant_f1", "opt_out_recall", "injection_handoffs", "confusion"}
@@ -249,24 +251,28 @@ def test_the_set_is_well_formed() -> None:
     cases = [c for path in ALL for c in parse_cases(path.read_text(encoding="utf-8").splitlines(), str(path))]
     assert len(cases) >= 70 and len({c.id for c in cases}) == len(cases)
     assert all(c.expect is not None for c in cases)
+    assert set(DEVELOPMENT) | {HOLDOUT} <= set(ALL)
     held = parse_cases(HOLDOUT.read_text(encoding="utf-8").splitlines())
-    assert 0.19 <= len(held) / len(cases) <= 0.25
+    assert len(held) >= 15 and 0.10 <= len(held) / len(cases) <= 0.25  # kept out of tuning, reported apart
     decisions = {c.expect.decision for c in cases if c.expect}
     assert decisions == DECISIONS
     assert sum("injection" in c.tags for c in cases) >= 8
 
 
 def test_offline_engine_on_the_set() -> None:
-    """Measured, not asserted (issue goals: decisions >= 85 %, BANT F1 >= 0.85); two properties are asserted."""
+    """The issue's goals on the whole set; each file's numbers are printed (the holdout apart: never tuned on)."""
     every = lines(sqa_eval(*ALL, "--json"))
-    held = lines(sqa_eval(HOLDOUT, "--json"))
-    for name, recs in (("all", every), ("holdout", held)):
-        summary = recs[-1]
-        print(f"\noffline engine, {name}: {json.dumps(summary)}")
-        for rec in recs[:-1]:
-            check_record(rec)
-        assert summary["opt_out_recall"] == 1.0  # consent: every opt-out in words is honored
-        assert summary["injection_handoffs"] == 0  # an injection never hands a lead to a seller
+    for path in (*DEVELOPMENT, HOLDOUT):
+        print(f"\noffline engine, {path.name}: {json.dumps(lines(sqa_eval(path, '--json'))[-1])}")
+    summary = every[-1]
+    print(f"\noffline engine, all: {json.dumps(summary)}")
+    assert summary["cases"] == len(every) - 1
+    for rec in every[:-1]:
+        check_record(rec)
+    assert summary["opt_out_recall"] == 1.0  # consent: every opt-out in words is honored
+    assert summary["injection_handoffs"] == 0  # an injection never hands a lead to a seller
+    for key, goal in GOALS.items():
+        assert summary[key] >= goal, (key, summary[key])
 
 
 def test_openai_engine_against_the_fake_server(tmp_path: Path) -> None:
