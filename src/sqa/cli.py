@@ -212,7 +212,8 @@ def leads_import(file: Path, config: ConfigOpt = None, agent: Annotated[str | No
 
     report = _run(_with_db(settings, go))
     if json_out:
-        out.print_json(json.dumps({"added": report.added, "reopened": report.reopened,
+        again = {"reopened": report.reopened} if report.reopened else {}  # known addresses past the cool-down
+        out.print_json(json.dumps({"added": report.added, **again,
                                    "rejected": [{"line": l, "reason": r} for l, r in report.rejected]}))
     else:
         again = f", re-opened {report.reopened}" if report.reopened else ""
