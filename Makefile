@@ -47,12 +47,14 @@ bench-quick: setup
 	$(PY) benchmarks/crash.py --quick --json
 	$(PY) benchmarks/consent_race.py --quick --json
 	$(PY) benchmarks/tokens.py --quick --json
+	$(PY) benchmarks/schedule.py --quick --json
 
 bench: setup
 	$(PY) benchmarks/e2e.py --json
 	$(PY) benchmarks/crash.py --json
 	$(PY) benchmarks/consent_race.py --json
 	$(PY) benchmarks/tokens.py --json
+	$(PY) benchmarks/schedule.py --json
 	$(PY) benchmarks/accuracy.py --json
 
 clean:

@@ -60,7 +60,7 @@ def window_violation(row: SentRow, window: dict, lead_country_holidays: bool = T
 
 def _hm(text: str) -> tuple[int, int, int]:
     parts = [int(p) for p in str(text).split(":")]
-    return (parts + [0, 0])[:3]  # type: ignore[return-value]
+    return tuple((parts + [0, 0])[:3])  # type: ignore[return-value]
 
 
 def daily_cap(caps: dict, first_day: date, day: date) -> int:

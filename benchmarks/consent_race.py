@@ -17,7 +17,7 @@ Reported (last line of stdout, JSON):
   transaction; acceptance is the sink's clock at its 250 reply). Goal: 0.
 - ``optout_commit_p50_s`` / ``optout_commit_p99_s``: request (POST sent / mail
   delivered) -> suppression committed, over all channels; per channel too.
-- ``http_floor_p50_s``: GET /healthz round trip in the same run (the baseline of the
+- ``http_floor_p50_s``: GET /livez round trip in the same run (the baseline of the
   POST path) and ``post_ratio`` = POST commit p50 / that floor.
 - mails sent and cancelled, duration, the daemon's peak RSS, the machine.
 """
@@ -148,7 +148,7 @@ async def run(args: argparse.Namespace) -> dict:
         floor = []
         for _ in range(20):
             t0 = time.perf_counter()
-            assert await _http(port, "GET", "/healthz") == 200
+            assert await _http(port, "GET", "/livez") == 200
             floor.append(time.perf_counter() - t0)
         # the sender is draining now: spread the opt-outs over the expected drain time
         first_seen = time.monotonic()

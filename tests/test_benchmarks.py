@@ -22,6 +22,8 @@ E2E_KEYS = ("latency_p50_s", "latency_p99_s", "push_p50_s", "latency_ratio", "ov
             "drain_msgs", "drain_rate", "baseline_rate", "drain_ratio", "peak_rss_mb")
 CONSENT_KEYS = ("optouts", "sent_after_optout", "optout_commit_p50_s", "optout_commit_p99_s", "http_floor_p50_s",
                 "post_ratio", "mails_sent", "mails_cancelled", "peak_rss_mb")
+SCHEDULE_KEYS = ("scheduler_tick_ms_p50", "scheduler_tick_ms_p99", "baseline_query_ms_p99", "tick_ratio",
+                 "due_to_queued_s_p50", "due_to_queued_s_p99", "followups_queued", "sent", "violations", "peak_rss_mb")
 CRASH_KEYS = ("kills", "inbound", "replies_expected", "replies_sent", "lost", "duplicates", "unknown", "seconds")
 
 
@@ -31,7 +33,7 @@ def results() -> dict[str, dict]:
     procs = {
         name: subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--quick", "--json"],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for name in ("e2e", "crash", "consent_race")
+        for name in ("e2e", "crash", "consent_race", "schedule")
     }
     out: dict[str, dict] = {}
     failures = []
@@ -108,3 +110,18 @@ def test_consent_race_prints_every_key_and_sends_nothing_after_an_opt_out(result
     assert r["optout_commit_p99_s"] >= r["optout_commit_p50_s"] > 0
     # the send-time gate: a correctness property, not a timing
     assert r["sent_after_optout"] == 0, r
+
+
+@pytest.mark.slow
+def test_schedule_prints_every_key_and_breaks_no_window_or_cap(results: dict[str, dict]) -> None:
+    r = results["schedule"]
+    missing = [k for k in SCHEDULE_KEYS if k not in r]
+    assert not missing, f"missing keys {missing} in {r}"
+    for key in SCHEDULE_KEYS:
+        assert _number(r[key]), (key, r[key])
+    assert r["leads"] == 5000 and r["followups_queued"] >= 5000  # every seeded follow-up was queued
+    assert r["scheduler_tick_ms_p99"] >= r["scheduler_tick_ms_p50"] > 0
+    assert r["due_to_queued_s_p99"] >= r["due_to_queued_s_p50"] >= 0
+    assert r["sent"] > 0 and r["checked_sends"] == r["sent"]
+    # the sending policy: a correctness property, not a timing
+    assert r["violations"] == 0, r["violation_examples"]

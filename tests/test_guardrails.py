@@ -91,6 +91,15 @@ def test_the_leads_own_figures_may_be_echoed_but_never_as_a_price_or_percentage(
     assert "unsupported_claim" in codes("The price is 50k EUR.", reply=reply)
 
 
+def test_the_leads_company_name_is_not_a_claim_but_its_digits_are_no_price() -> None:
+    lead = EngineInput(reply_text="", state=ConversationState(), lead=LeadProfile("Ana", "Company 66", "CTO", "en"),
+                       questions={}, closing="", snippets=(PRICING, PRODUCT))
+    text = "Re: Company 66 and Acme: how does Company 66 handle reporting today?"
+    assert check(text, lead, out(text), canaries=()) == []
+    priced = "For Company 66 the price is 66 EUR."
+    assert [v.code for v in check(priced, lead, out(priced), canaries=())] == ["unsupported_claim"]
+
+
 def test_the_leads_state_evidence_counts_as_the_leads_words() -> None:
     slots = {"budget": Slot("40k", "we have 40k set aside", 1)}
     text = "With the 40k you set aside, the Team plan fits."

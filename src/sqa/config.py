@@ -249,14 +249,18 @@ class WebSettings(_Strict):
     bind: str = Field(default="127.0.0.1:8080", pattern=r"^(\[[0-9a-fA-F:]+\]|[^:\s]+):[0-9]{1,5}$")
     trusted_proxies: list[str] = Field(default_factory=list)  # CIDRs whose X-Forwarded-For is believed
     rate_limit_per_minute: int = Field(default=30, ge=1)  # per client address, unsubscribe routes
+    # CIDRs whose clients get /metrics and the /healthz details (others: 403, and the bare health status)
+    metrics_allow: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    healthz_down_after_s: float = Field(default=300.0, gt=0)  # a mailbox down this long turns /healthz to 503
 
     @model_validator(mode="after")
     def _proxies(self) -> WebSettings:
-        for cidr in self.trusted_proxies:
-            try:
-                ipaddress.ip_network(cidr.strip(), strict=False)
-            except ValueError:
-                raise ValueError(f"trusted_proxies: {cidr!r} is not an IP address or CIDR") from None
+        for name, cidrs in (("trusted_proxies", self.trusted_proxies), ("metrics_allow", self.metrics_allow)):
+            for cidr in cidrs:
+                try:
+                    ipaddress.ip_network(cidr.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{name}: {cidr!r} is not an IP address or CIDR") from None
         return self
 
     @property

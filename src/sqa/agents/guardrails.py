@@ -354,6 +354,9 @@ def check(text: str, inp: EngineInput, out: EngineOutput, *, allowed_links: froz
             add("other_lead_data", f"the address {email!r} is not this lead's, the agent's or in a cited snippet")
 
     prose = _EMAIL_RE.sub(" ", _LINK_RE.sub(" ", text))  # links and addresses are checked above, not as claims
+    for name in sorted({t for t in (inp.lead.company, inp.lead.title, inp.lead.first_name) if t and len(t) > 1},
+                       key=len, reverse=True):
+        prose = prose.replace(name, " ")  # "3M", "7-Eleven", "Company 66": the lead's own names, not claims
     for claim in _claims(prose):
         if snippets.supports(claim):
             continue

@@ -81,6 +81,9 @@ STRONG_CHECKED = PatternSet([
     r"\bhaal (?:mij|me|ons|mijn \S+)(?: \S+){0,3}? (?:van|uit) (?:de|jullie|uw|je|het|deze|alle) (?:\S+ )?"
     r"(?:lijst|mailinglijst|verzendlijst|bestand|database|nieuwsbrief|mailing)",
     r"\bverwijder (?:mij|me|ons|mijn (?:gegevens|adres|e-?mailadres|e-?mail))\b",
+    # the verb last: "Gelieve mij uit uw mailinglijst te verwijderen", "wilt u ons van de lijst halen"
+    r"\b(?:mij|me|ons|mijn \S+)(?: \S+){0,4}? (?:uit|van) (?:de|jullie|uw|je|het|deze|alle) (?:\S+ )?"
+    r"(?:lijst|mailinglijst|verzendlijst|bestand|database|nieuwsbrief|mailing)\S* (?:te )?(?:verwijderen|halen)\b",
     r"\bstop (?:met )?(?:mailen|e-?mailen|sturen|benaderen|bellen)\b",
     # it
     r"\bcancella(?:mi|temi|rmi)\b", r"\bdisiscriv\w*", r"\b(?:rimuov|togli)(?:etemi|ermi|imi)\b",
