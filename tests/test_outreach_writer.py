@@ -23,6 +23,16 @@ async def test_templates_write_first_mail_follow_ups_and_check_in() -> None:
     assert "get back to you around now" in check_in.text
 
 
+async def test_the_last_follow_up_of_any_cadence_says_goodbye_and_templates_come_from_config() -> None:
+    writer = OutreachWriter()
+    five = agent_settings(outreach={"cadence_business_days": [2, 3, 3, 5, 8]},
+                          templates={"follow_ups": ["Nudge one for {company}.", "Nudge two.", "Goodbye from us."],
+                                     "check_in": "Back as promised, {company}."})
+    texts = [(await writer.write(five, LEAD, Purpose.FOLLOW_UP, k=k, subject="S")).text for k in range(1, 6)]
+    assert texts == ["Nudge one for Globex.", "Nudge two.", "Nudge two.", "Nudge two.", "Goodbye from us."]
+    assert (await writer.write(five, LEAD, Purpose.CHECK_IN, subject="S")).text == "Back as promised, Globex."
+
+
 async def test_untrusted_lead_fields_are_checked() -> None:
     writer = OutreachWriter()
     held = await writer.write(agent_settings(), OutreachLead("Lee", "Globex www.cheap-pills.com", None, None),

@@ -121,6 +121,17 @@ class Templates(_Strict):
         "Thank you, that gives me a clear picture. I'll pass your answers to {seller}, "
         "who will be in touch to suggest next steps."
     )
+    follow_ups: list[str] = Field(default_factory=lambda: [  # follow-up k of n; the LAST one always closes the cadence
+        "I wanted to follow up on my note below. {value_proposition}\n\n"
+        "Would a short call be useful to see whether this fits {company}?",
+        "I know things get busy, so just a quick nudge: is improving this on your list at {company} this quarter?",
+        "I haven't heard back, so I'll assume the timing isn't right and won't write again about this. "
+        "If that changes, just reply to this mail.",
+    ], min_length=1)
+    check_in: str = (  # the lead asked to be contacted later ("contact me in Q2"): that time has come
+        "You asked me to get back to you around now, so here I am. {value_proposition}\n\n"
+        "Is this a better time to talk about how {company} handles this today?"
+    )
     signature: str = "{display_name}\n{agent_company}"
     footer: str = "This message was written by an AI assistant on behalf of {agent_company}."
 

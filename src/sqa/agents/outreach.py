@@ -50,17 +50,6 @@ class Purpose(StrEnum):
 
 #: Follow-up wording, one per cadence step (the last one repeats for longer cadences). Operator-editable
 #: templates would live in agents[].templates; until config has them these defaults are used.
-FOLLOW_UPS: tuple[str, ...] = (
-    "I wanted to follow up on my note below. {value_proposition}\n\n"
-    "Would a short call be useful to see whether this fits {company}?",
-    "I know things get busy, so just a quick nudge: is improving this on your list at {company} this quarter?",
-    "I haven't heard back, so I'll assume the timing isn't right and won't write again about this. "
-    "If that changes, just reply to this mail.",
-)
-CHECK_IN = ("You asked me to get back to you around now, so here I am. {value_proposition}\n\n"
-            "Is this a better time to talk about how {company} handles this today?")
-
-
 @dataclass(frozen=True, slots=True)
 class OutreachLead:
     """The lead fields outreach may use (the allow-list; never the whole row)."""
@@ -172,16 +161,21 @@ class OutreachWriter:
 
     @staticmethod
     def _template(agent: AgentSettings, purpose: Purpose, k: int) -> str:
+        """templates.first_body / check_in / follow_ups: the last follow-up of the cadence always gets the last
+        text (it says goodbye); the ones before take the others in order, the last of those repeating."""
+        t = agent.templates
         if purpose is Purpose.FIRST:
-            return agent.templates.first_body
+            return t.first_body
         if purpose is Purpose.CHECK_IN:
-            return CHECK_IN
-        return FOLLOW_UPS[min(max(k, 1), len(FOLLOW_UPS)) - 1]
+            return t.check_in
+        if k >= len(agent.outreach.cadence_business_days) or len(t.follow_ups) == 1:
+            return t.follow_ups[-1]
+        return t.follow_ups[min(max(k, 1), len(t.follow_ups) - 1) - 1]
 
     def _evidence(self, agent: AgentSettings, purpose: Purpose) -> tuple[Snippet, ...]:
         """What a claim in an outreach mail may rest on: the operator's own words and the agent's knowledge."""
-        own = [agent.value_proposition, agent.templates.first_subject, agent.templates.first_body, CHECK_IN,
-               *FOLLOW_UPS]
+        t = agent.templates
+        own = [agent.value_proposition, t.first_subject, t.first_body, t.check_in, *t.follow_ups]
         snippets = [Snippet(id="config#operator", source="config", text="\n".join(t for t in own if t))]
         kb = self.knowledge_for(agent)
         snippets += list(kb.search(agent.value_proposition, k=KNOWLEDGE_SNIPPETS)) if agent.value_proposition else []
@@ -240,4 +234,4 @@ class OutreachWriter:
         return text, (answer.subject or "").strip() or None, meta
 
 
-__all__ = ["CHECK_IN", "FOLLOW_UPS", "OutreachDraft", "OutreachLead", "OutreachWriter", "Purpose"]
+__all__ = ["OutreachDraft", "OutreachLead", "OutreachWriter", "Purpose"]

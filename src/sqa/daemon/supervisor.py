@@ -18,6 +18,7 @@ from typing import Protocol
 from sqa.daemon.app import App
 from sqa.daemon.notify import notify
 from sqa.mailbox.outbox import backoff
+from sqa.observe.health import status_line
 from sqa.web import WebBindError
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class Supervisor:
         self.stop = asyncio.Event()
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.started = time.monotonic()
+        self.ready = False  # READY=1 sent
+        self._status = ""  # the last STATUS= line sent
 
     def services(self) -> list[Service]:
         services: list[Service] = [svc for agent in self.app.agents for svc in agent.services()]
@@ -90,6 +93,11 @@ class Supervisor:
         interval = usec / 1e6 / 2
         while not self.stop.is_set():
             notify("WATCHDOG=1")
+            if self.ready:  # live counts for `systemctl status sqa`, at most once per ping, only when they change
+                line = status_line(self.app)
+                if line != self._status:
+                    self._status = line
+                    notify(f"STATUS={line}")
             try:
                 await asyncio.wait_for(self.stop.wait(), timeout=interval)
             except (asyncio.TimeoutError, TimeoutError):
@@ -121,9 +129,9 @@ class Supervisor:
             stopper.cancel()
             # a cancelled gather finishes with a CancelledError *exception*: retrieve it (no "never retrieved" noise)
             await asyncio.gather(waiter, stopper, return_exceptions=True)
-        failed = [a.runtime.name for a in self.app.agents if a.watcher.auth_failed]
-        status = f"{len(self.app.agents)} agents" + (f", login failed: {', '.join(failed)}" if failed else "")
+        status = self._status = status_line(self.app)
         notify(f"READY=1\nSTATUS={status}")
+        self.ready = True
         log.info("ready: %s", status)
 
     async def _shutdown(self) -> ExitCode:
