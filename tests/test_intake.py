@@ -87,6 +87,23 @@ async def test_rules_sources_age_required_fields_and_per_tick(tmp_path, dovecot,
         await app.close()
 
 
+async def test_intake_takes_no_more_than_a_days_cap_can_send(tmp_path, dovecot, smtp_sink, database_url):
+    # a big import is not queued at once: the first mails waiting never exceed the daily cap (here 3)
+    outreach = _outreach()
+    outreach["caps"] = {**outreach["caps"], "per_day": 3}
+    app = await _app(tmp_path, dovecot, smtp_sink, database_url, outreach)
+    try:
+        for i in range(5):
+            await _add(app, f"w{i}@{GOOD}", company="Globex")
+        assert (await app.scheduler.tick()).first == 3
+        assert (await app.scheduler.tick()).first == 0  # three still wait to be sent
+        await app.agents[0].sender.drain()
+        assert len(await smtp_sink.wait_for(3)) == 3
+        assert (await app.scheduler.tick()).first == 2  # sent: room again
+    finally:
+        await app.close()
+
+
 async def test_auto_off_waits_for_leads_contact(tmp_path, dovecot, smtp_sink, database_url):
     from sqa.leads import queue_first_mails
 

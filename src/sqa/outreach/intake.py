@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqa.agents.engines.base import ConversationState, Decision, EngineOutput
 from sqa.agents.outreach import OutreachWriter, Purpose
 from sqa.agents.validation import AddressCheck, AddressValidator
-from sqa.db.models import AgentRun, Lead, LeadStatus, Message, Outbox
+from sqa.db.models import AgentRun, Lead, LeadStatus, Message, Outbox, OutboxKind, OutboxStatus
 from sqa.db.session import READ_ONLY
 from sqa.handoff import notice
 from sqa.handoff.summary import Kind as EventKind, synthesize
@@ -83,6 +83,15 @@ class Intake:
         self.writer = writer
         self._validators: dict[int, AddressValidator] = {}
 
+    async def _room(self, runtime: AgentRuntime) -> int:
+        """How many more first mails may wait: a day's cap minus those queued or awaiting approval."""
+        async with self.sessionmaker(execution_options=READ_ONLY) as session:
+            waiting = await session.scalar(
+                select(func.count()).select_from(Outbox).where(
+                    Outbox.agent_id == runtime.id, Outbox.kind == OutboxKind.FIRST.value,
+                    Outbox.status.in_((OutboxStatus.QUEUED.value, OutboxStatus.AWAITING_APPROVAL.value))))
+        return runtime.settings.outreach.caps.per_day - (waiting or 0)
+
     def validator(self, runtime: AgentRuntime) -> AddressValidator:
         found = self._validators.get(runtime.id)
         if found is None:
@@ -104,11 +113,21 @@ class Intake:
 
         return dict(await asyncio.gather(*(one(lead) for lead in leads)))
 
-    async def run(self, runtime: AgentRuntime, now: datetime, limit: int | None = None) -> IntakeStats:
-        """One round for one agent (the caller decides whether intake.auto lets it run)."""
+    async def run(self, runtime: AgentRuntime, now: datetime, limit: int | None = None, *,
+                  within_cap: bool = False) -> IntakeStats:
+        """One round for one agent (the caller decides whether intake.auto lets it run).
+
+        ``within_cap`` (the scheduler's rounds): take in no more leads than a day's cap can send beyond the
+        first mails already waiting, so a big import does not become a backlog the sending policy rolls
+        from day to day (one record per row and day); the rest stays `new` for the next rounds.
+        """
         intake = runtime.settings.outreach.intake
         limit = limit or intake.per_tick
         stats = IntakeStats()
+        if within_cap:
+            limit = min(limit, await self._room(runtime))
+            if limit <= 0:
+                return stats
         stats.waiting = await self._record_waiting(runtime, now, limit)
         async with self.sessionmaker(execution_options=READ_ONLY) as session, session.begin():
             leads = list(await session.scalars(candidates(intake, runtime.id, now, limit)))

@@ -105,7 +105,7 @@ class Scheduler:
         for runtime in self.runtimes:
             at = now or runtime.clock.now()
             if runtime.settings.outreach.intake.auto:
-                got = await self.intake.run(runtime, at)
+                got = await self.intake.run(runtime, at, within_cap=True)
                 stats.first += len(got.queued)
                 stats.disqualified += got.disqualified
                 stats.dns_retry += got.dns_retry
