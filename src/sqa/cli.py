@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from sqa import classify_cli, consent_cli, drafts_cli, eval_cli, outreach_cli
+from sqa import classify_cli, consent_cli, drafts_cli, eval_cli, keys_cli, outreach_cli
 from sqa.config import ConfigError, Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="SQA Engage: a self-hosted Sales Qualification Agent.")
@@ -30,6 +30,7 @@ app.add_typer(lead_app, name="lead")
 app.add_typer(consent_cli.consent_app, name="consent")
 app.add_typer(eval_cli.eval_app, name="eval")
 app.add_typer(drafts_cli.drafts_app, name="drafts")
+app.add_typer(keys_cli.keys_app, name="keys")
 
 out = Console()
 err = Console(stderr=True)

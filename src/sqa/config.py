@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sqa.outreach.settings import OutreachSettings
@@ -365,6 +365,49 @@ class DaemonSettings(_Strict):
     hard_deadline_s: float = Field(default=30.0, gt=0)
 
 
+def _storage_key(value: SecretStr | None) -> SecretStr | None:
+    from sqa.db.crypto import parse_key
+
+    if value is not None:
+        parse_key(value.get_secret_value(), "")  # ValueError: not 32 bytes of base64
+    return value
+
+
+class OldStorageKey(_Strict):
+    key: SecretStr | None = None
+    key_credential: str | None = None
+    _key_format = field_validator("key")(_storage_key)
+
+    @model_validator(mode="after")
+    def _has_key(self) -> OldStorageKey:
+        if self.key is None and self.key_credential is None:
+            raise ValueError("an old key needs key or key_credential")
+        return self
+
+
+class StorageSettings(_Strict):
+    """Column encryption at rest (db/crypto.py): message text and subjects, BANT evidence, handoff summaries,
+    queued mail, OAuth tokens. A key is 32 random bytes in base64 (`sqa keys generate`); unset: plaintext."""
+
+    key: SecretStr | None = None  # better: key_credential (a file in $CREDENTIALS_DIRECTORY)
+    key_credential: str | None = None
+    old_keys: list[OldStorageKey] = Field(default_factory=list)  # still decrypt (after a rotation)
+    _key_format = field_validator("key")(_storage_key)
+
+    @model_validator(mode="after")
+    def _keys(self) -> StorageSettings:
+        if self.old_keys and self.key is None and self.key_credential is None:
+            raise ValueError("old_keys without key: set the current key too")
+        return self
+
+
+class RetentionSettings(_Strict):
+    """How long stored mail text is kept (retention.py); the structured results stay."""
+
+    text_days: int = Field(default=30, ge=0)  # 0: keep forever
+    interval_s: float = Field(default=3600.0, gt=0)  # the purge runs at most this often (from the scheduler's tick)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SQA_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -379,6 +422,8 @@ class Settings(BaseSettings):
     mqtt: MqttSettings | None = None
     handoff: HandoffSettings = HandoffSettings()
     daemon: DaemonSettings = DaemonSettings()
+    storage: StorageSettings = StorageSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @model_validator(mode="after")
     def _unique_agents(self) -> Settings:

@@ -72,6 +72,11 @@ def _resolve_credentials(data: dict[str, Any], environ: Mapping[str, str]) -> No
     if isinstance(consent, dict):
         for index, old in enumerate(consent.get("old_keys") or []):
             _fill(old, "key_credential", "key", f"consent.old_keys[{index}]", cred_dir)
+    storage = data.get("storage")
+    _fill(storage, "key_credential", "key", "storage", cred_dir)
+    if isinstance(storage, dict):
+        for index, old in enumerate(storage.get("old_keys") or []):
+            _fill(old, "key_credential", "key", f"storage.old_keys[{index}]", cred_dir)
 
 
 def _format_validation_error(exc: ValidationError) -> str:

@@ -11,7 +11,7 @@ from sqa.agents.engage import EngageAgent
 from sqa.agents.engines import make_engine
 from sqa.clock import SYSTEM_CLOCK, Clock
 from sqa.config import Settings
-from sqa.db import migrate
+from sqa.db import crypto, migrate
 from sqa.db.session import is_sqlite, make_engine as make_db_engine, make_sessionmaker
 from sqa.handoff.publisher import HandoffPublisher
 from sqa.mailbox.analyze import Analyzer
@@ -22,6 +22,7 @@ from sqa.mailbox.sentcopy import SentCopier, wants_sent_copy
 from sqa.mailbox.watcher import Watcher
 from sqa.agents.outreach import OutreachWriter
 from sqa.outreach.scheduler import Scheduler
+from sqa.retention import Retention
 from sqa.runtime import AgentRuntime, ensure_agents
 from sqa.web import WebServer, make_web_app
 
@@ -103,6 +104,7 @@ async def build_app(settings: Settings, *, services: bool = True, clock: Clock =
     must not take the send journals a running daemon holds.
     """
     engine = make_db_engine(settings.database_url, echo=settings.database.echo)
+    crypto.use(engine, crypto.keyring_from(settings))  # column encryption at rest (storage.key); None: plaintext
     try:
         await prepare_database(settings, engine)
         sessionmaker = make_sessionmaker(engine)
@@ -124,6 +126,7 @@ async def build_app(settings: Settings, *, services: bool = True, clock: Clock =
         senders = {a.runtime.id: a.sender for a in app.agents}
         app.scheduler = Scheduler(sessionmaker, runtimes, OutreachWriter.for_engine(engage.engine, engage.knowledge_for),
                                   on_queued=lambda agent_id: senders[agent_id].wake())
+        app.scheduler.retention = Retention(sessionmaker, settings.retention, clock)  # text purged after retention.text_days
         if settings.web.enabled:
             app.web = WebServer(settings.web, make_web_app(app))
     except BaseException:

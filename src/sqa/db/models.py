@@ -13,7 +13,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Text,
@@ -21,6 +20,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from sqa.db.crypto import EncryptedBytes, EncryptedJSON, EncryptedText
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -142,7 +143,7 @@ class Lead(Base):
     finished_at: Mapped[datetime | None]  # when the conversation ended (re-contact cool-down)
     fit_score: Mapped[float | None]
     readiness: Mapped[str | None] = mapped_column(String(16))
-    bant: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    bant: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("leads.bant"), default=dict)  # evidence quotes the lead
     next_action_at: Mapped[datetime | None]
     followups_sent: Mapped[int] = mapped_column(default=0)
     bounce_score: Mapped[float] = mapped_column(default=0.0, server_default="0")
@@ -153,12 +154,14 @@ class Lead(Base):
 
 
 class Message(Base):
-    """One row per inbound or outbound mail. Text is minimal and purged after retention."""
+    """One row per inbound or outbound mail. Text is minimal, encrypted when a key is set (db/crypto.py)
+    and purged after retention (retention.py); the subject is encrypted but kept (follow-ups thread on it)."""
 
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("agent_id", "mailbox", "uidvalidity", "uid", name="uq_messages_uid"),
         Index("ix_messages_lead", "lead_id", "created_at"),
+        Index("ix_messages_created", "created_at"),  # the retention purge
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
@@ -173,10 +176,10 @@ class Message(Base):
     rules: Mapped[list[Any] | None] = mapped_column(JSON)  # rule hits and misses
     from_addr: Mapped[str | None] = mapped_column(String(320))
     to_addr: Mapped[str | None] = mapped_column(String(320))
-    subject: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(EncryptedText("messages.subject"))
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     references: Mapped[str | None] = mapped_column(Text)
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(EncryptedText("messages.text"))  # NULL once purged
     content_hash: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None]  # the message's Date header
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -185,14 +188,16 @@ class Message(Base):
 class Outbox(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at"),
-                      Index("ix_outbox_agent_sent", "agent_id", "sent_at"))
+                      Index("ix_outbox_agent_sent", "agent_id", "sent_at"),
+                      Index("ix_outbox_created", "created_at"))  # the retention purge
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(998), unique=True)  # final, before any send
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
     reply_to_message_id: Mapped[str | None] = mapped_column(String(998))  # inbound it answers
     to_addr: Mapped[str] = mapped_column(String(320))
-    raw: Mapped[bytes] = mapped_column(LargeBinary)  # the exact bytes that will be sent
+    # the exact bytes that will be sent (encrypted when a key is set); NULL once purged after retention (sent/failed/cancelled)
+    raw: Mapped[bytes] = mapped_column(EncryptedBytes("outbox.raw"), nullable=True)
     priority: Mapped[int] = mapped_column(default=Priority.REPLY)
     kind: Mapped[str] = mapped_column(String(16), default=OutboxKind.REPLY, server_default="reply")
     tz: Mapped[str | None] = mapped_column(String(64))  # the recipient's IANA zone (sending window), resolved at queue time
@@ -292,7 +297,7 @@ class Event(Base):
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))  # handoff | disqualified | escalated
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("events.payload"))  # the summary, BANT evidence
     assigned_by: Mapped[str | None] = mapped_column(String(16))  # owner | round_robin | None
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)  # None: nothing left to deliver
@@ -300,3 +305,20 @@ class Event(Base):
     webhook_sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OAuthToken(Base):
+    """An agent's OAuth2 tokens per provider (XOAUTH2 for IMAP/SMTP); the refresh token is replaced on every refresh.
+
+    Both tokens are encrypted when a key is set; db/oauth_store.py reads and writes them.
+    """
+
+    __tablename__ = "oauth_tokens"
+    __table_args__ = (UniqueConstraint("agent_id", "provider", name="uq_oauth_tokens_agent_provider"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(64))  # e.g. "microsoft", "google", or the token endpoint's host
+    refresh_token: Mapped[str | None] = mapped_column(EncryptedText("oauth_tokens.refresh_token"))
+    access_token: Mapped[str | None] = mapped_column(EncryptedText("oauth_tokens.access_token"))
+    expires_at: Mapped[datetime | None]  # of the access token
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -83,6 +83,7 @@ class Scheduler:
         self.intake = Intake(sessionmaker, self.writer)
         self.on_queued = on_queued
         self.chunk = chunk
+        self.retention = None  # a sqa.retention.Retention (set by build_app): purged at the end of a tick when due
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -115,6 +116,8 @@ class Scheduler:
             await self.followups(runtime, at, stats)
             if self.on_queued is not None and stats.queued_by_agent.get(runtime.id):
                 self.on_queued(runtime.id)
+        if self.retention is not None:
+            await self.retention.maybe_run(now)  # at most once per retention.interval_s
         return stats
 
     # -- follow-ups ------------------------------------------------------------------------
