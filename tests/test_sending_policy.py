@@ -211,15 +211,18 @@ async def test_the_daily_cap_rolls_the_rest_to_the_next_window(tmp_path, dovecot
     try:
         ids = [await r.queue(lead(f"l{n}", f"d{n}.test"), tz="Europe/Berlin") for n in range(5)]
         assert await r.drain() == 3
-        rolled = [row for row in await r.rows(*ids) if row.status == OutboxStatus.QUEUED]
-        assert [row.id for row in rolled] == ids[3:]  # in queue order
-        assert {row.next_attempt_at for row in rolled} == {TUESDAY_9_BERLIN}
-        assert {row.last_reply for row in rolled} == {"daily cap 3 reached: next 2026-12-01 09:00 Europe/Berlin"}
+        waiting = [row for row in await r.rows(*ids) if row.status == OutboxStatus.QUEUED]
+        assert [row.id for row in waiting] == ids[3:]  # in queue order
+        # the rest waits in place (a backlog far beyond the cap is not rewritten each day): one record says why
+        assert {row.next_attempt_at for row in waiting} == {MONDAY_9_BERLIN}
+        async with r.app.sessionmaker() as s:
+            full = list(await s.scalars(select(AgentRun).where(AgentRun.decision == "day_full")))
+        assert [f.detail["reason"] for f in full] == ["daily cap 3 reached: capped mail waits until 2026-12-01 00:00 Europe/Berlin"]
         r.clock.set(MONDAY_9_BERLIN + timedelta(hours=7, minutes=59))  # 16:59: still Monday, still capped
         assert await r.drain() == 0
         await r.run_until(TUESDAY_9_BERLIN + timedelta(hours=1))
         assert Counter(t.date() for _, t in await r.sent()) == {MONDAY_9_BERLIN.date(): 3, TUESDAY_9_BERLIN.date(): 2}
-        assert len(await r.held()) == 2  # one record per rolled row
+        assert len(await r.held()) == 2  # after midnight: rolled once to Tuesday's opening, one record per row
     finally:
         await r.app.close()
 
@@ -270,7 +273,10 @@ async def test_warm_up_ramps_the_daily_cap(tmp_path, dovecot, smtp_sink, databas
             await r.queue(lead(f"w{n}", f"d{n}.test"), tz="Europe/Berlin", agent=1)
         assert await r.drain() == 2  # a new mailbox, day 1: 2
         assert await r.drain(agent=1) == 4  # warm-up since Saturday: day 3, 2 + 2 * 1
-        assert (await r.row(new[2])).last_reply == "daily cap 2 reached (warm-up day 1): next 2026-12-01 09:00 Europe/Berlin"
+        async with r.app.sessionmaker() as s:
+            full = [f.detail["reason"] for f in await s.scalars(
+                select(AgentRun).where(AgentRun.decision == "day_full", AgentRun.agent_id == r.agent.runtime.id))]
+        assert full == ["daily cap 2 reached (warm-up day 1): capped mail waits until 2026-12-01 00:00 Europe/Berlin"]
         await r.run_until(datetime(2026, 12, 4, 16, tzinfo=UTC))
         per_day = Counter(t.astimezone(r.agent.sender.policy.agent_zone).date() for to, t in await r.sent()
                           if to.startswith("n"))
@@ -294,8 +300,10 @@ async def test_priority_replies_then_first_mails_then_follow_ups(tmp_path, dovec
         # replies not exempt: a reply waits for the next day (not for the window: window.replies is off)
         held_replies = [await r.queue(lead(f"x{n}", f"x{n}.test"), OutboxKind.REPLY, agent=1) for n in range(2)]
         assert await r.drain(agent=1) == 1
+        assert await r.drain(agent=1) == 0  # the day is full: it waits in place
         midnight_berlin = datetime(2026, 11, 30, 23, tzinfo=UTC)
-        assert (await r.row(held_replies[1])).next_attempt_at == midnight_berlin
+        r.clock.set(midnight_berlin)
+        assert await r.drain(agent=1) == 1 and (await r.row(held_replies[1])).sent_at == midnight_berlin
     finally:
         await r.app.close()
 
@@ -402,7 +410,9 @@ async def test_two_instances_share_the_caps(tmp_path, dovecot, smtp_sink, databa
         sent = await asyncio.gather(*(a.agents[0].sender.drain() for a in apps))
         assert sum(sent) == 4
         assert len(await r.sent()) == 4
-        assert {row.next_attempt_at for row in await r.rows() if row.status == OutboxStatus.QUEUED} == {TUESDAY_9_BERLIN}
+        # the rest waits in place for the next day; neither instance sends more today
+        assert {row.next_attempt_at for row in await r.rows() if row.status == OutboxStatus.QUEUED} == {MONDAY_9_BERLIN}
+        assert sum(await asyncio.gather(*(a.agents[0].sender.drain() for a in apps))) == 0
     finally:
         for a in apps:
             await a.close()

@@ -87,14 +87,14 @@ async def claim(session: AsyncSession, agent_id: int, instance: str, limit: int,
         update(Outbox)
         .where(Outbox.id.in_(due), Outbox.status == OutboxStatus.QUEUED)
         .values(status=OutboxStatus.SENDING, claimed_by=instance, claimed_at=now, attempts=Outbox.attempts + 1)
-        .returning(*CLAIMED, Outbox.priority, Outbox.next_attempt_at)
+        .returning(*CLAIMED, Outbox.priority, Outbox.next_attempt_at, Outbox.last_reply)
         .execution_options(synchronize_session=False)
     )
-    order: dict[int, tuple[int, datetime]] = {}
+    order: dict[int, tuple[int, datetime, str | None]] = {}
     rows: list[Claimed] = []
     for r in result:
         rows.append(Claimed(*r[:9]))
-        order[r[0]] = (r[9], r[10])
+        order[r[0]] = (r[9], r[10], r[11])
     rows.sort(key=lambda r: r.id)
     if stats is not None:
         stats["claimed"] = len(rows)
@@ -112,8 +112,12 @@ async def _apply_policy(session: AsyncSession, agent_id: int, rows: list[Claimed
 
     Returns the rows that leave now and how many were put back untouched.
     """
-    candidates = [Candidate(r.id, r.lead_id, r.to_addr, r.kind, r.tz, *order[r.id]) for r in rows]
+    candidates = [Candidate(r.id, r.lead_id, r.to_addr, r.kind, r.tz, *order[r.id][:2]) for r in rows]
     decision = await policy.decide(session, agent_id, candidates, now)
+    if decision.day_full is not None:  # once per sender and day, not once per waiting row
+        await session.execute(insert(AgentRun), [{"agent_id": agent_id, "lead_id": None, "message_id": None, "step": "send",
+                                                  "decision": "day_full", "created_at": now,
+                                                  "detail": {"rule": "daily_cap", "reason": decision.day_full}}])
     if not decision.holds:
         return rows, 0
     by_id = {r.id: r for r in rows}
@@ -122,18 +126,26 @@ async def _apply_policy(session: AsyncSession, agent_id: int, rows: list[Claimed
     for hold in decision.holds:
         row = by_id[hold.id]
         values: dict = {"id": row.id, "status": OutboxStatus.QUEUED, "claimed_by": None, "attempts": max(0, row.attempts - 1)}
-        if hold.due is not None:  # rolled: once per new due time, so the record cannot flood agent_runs
+        if hold.due is not None:  # rolled; on record when the reason is new for this row (not each day it waits)
             values.update(next_attempt_at=hold.due, last_reply=hold.reason,
                           deadline_at=policy.deadline(hold.due, row.deadline_at))
-            runs.append({"agent_id": agent_id, "lead_id": row.lead_id, "message_id": row.message_id, "step": "send",
-                         "decision": "held", "created_at": now,
-                         "detail": {"rule": hold.rule, "reason": hold.reason, "due": hold.due.isoformat()}})
+            if not _same_hold(order[row.id][2], hold.reason):
+                runs.append({"agent_id": agent_id, "lead_id": row.lead_id, "message_id": row.message_id, "step": "send",
+                             "decision": "held", "created_at": now,
+                             "detail": {"rule": hold.rule, "reason": hold.reason, "due": hold.due.isoformat()}})
         updates.append(values)
     for group in _same_keys(updates):
         await session.execute(update(Outbox), group)
     if runs:
         await session.execute(insert(AgentRun), runs)
     return [r for r in rows if r.id in decision.send], sum(1 for h in decision.holds if h.due is None)
+
+
+def _same_hold(before: str | None, reason: str | None) -> bool:
+    """Was the row already held for this reason (the same text up to the new date)? Then it is not recorded again."""
+    if not before or not reason:
+        return False
+    return before.split(": next ", 1)[0] == reason.split(": next ", 1)[0]
 
 
 async def _consent_gate(session: AsyncSession, agent_id: int, rows: list[Claimed], keep: bool = True) -> list[Claimed]:

@@ -18,10 +18,13 @@ What is held, and how:
 - Priority is the claim's order (replies, first mails, follow-ups): when a cap
   is tight the earlier kinds take the room.
 A row that does not fit *rolls*: its due time moves to the next window opening
-or the next day's (with one agent_runs record and the reason in
-``outbox.last_reply``), or, for the minute cap and jitter, it stays due and
-this sender skips cold kinds until the pause is over (in memory: no row writes
-every minute). Nothing is dropped, nothing leaves out of policy.
+or, for a full recipient domain, the next day's (the reason in
+``outbox.last_reply``; an agent_runs record when the reason is new for that row,
+not again each day it keeps waiting). For the minute cap, jitter and a full
+day it stays due and this sender skips the capped kinds until the pause is over
+(in memory: a backlog far beyond the day's cap is not rewritten each day; one
+agent_runs record says the day is full). Nothing is dropped, nothing leaves out
+of policy.
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ class Hold:
 class Decision:
     send: set[int] = field(default_factory=set)
     holds: list[Hold] = field(default_factory=list)
+    day_full: str | None = None  # the daily cap was reached in this claim: why, for the one record of it
 
 
 @dataclass(slots=True)
@@ -102,6 +106,7 @@ class SendPolicy:
         self.rng = rng or random.Random()
         self.jitter_until: datetime | None = None  # no cold mail before this (this sender's pause)
         self.minute_until: datetime | None = None  # no capped mail before this (the minute is full)
+        self.day_until: datetime | None = None  # no capped mail before this (the day's cap is reached)
         self._first_sent: date | None = None  # the warm-up's day 1 when not configured (cached once known)
 
     # -- which kinds the policy touches ------------------------------------------------------------
@@ -121,13 +126,13 @@ class SendPolicy:
         kinds: set[str] = set()
         if self.jitter_until is not None and now < self.jitter_until:
             kinds |= COLD
-        if self.minute_until is not None and now < self.minute_until:
+        if any(t is not None and now < t for t in (self.minute_until, self.day_until)):
             kinds |= {k for k in (*COLD, OutboxKind.REPLY.value) if self.capped(k)}
         return sorted(kinds)
 
     def resume_at(self, now: datetime) -> datetime | None:
         """When this sender's pause of cold mail ends (for its idle wait), None when not paused."""
-        ends = [t for t in (self.jitter_until, self.minute_until) if t is not None and t > now]
+        ends = [t for t in (self.jitter_until, self.minute_until, self.day_until) if t is not None and t > now]
         return min(ends) if ends else None
 
     # -- the decision ---------------------------------------------------------------------------------
@@ -168,6 +173,10 @@ class SendPolicy:
             cold_taken = cold_taken or r.kind in COLD
         if cold_taken and jitter_on:
             self.jitter_until = now + timedelta(seconds=self.rng.uniform(*self.caps.jitter_s))
+        if any(h.rule == "daily_cap" for h in decision.holds):
+            ramp = f" (warm-up day {warm_day})" if warm_day else ""
+            decision.day_full = (f"daily cap {cap} reached{ramp}: capped mail waits until "
+                                 f"{next_day.astimezone(self.agent_zone):%Y-%m-%d %H:%M} {self.window.timezone}")
         return decision
 
     def zone(self, row: Candidate, country: str | None) -> str:
@@ -186,9 +195,9 @@ class SendPolicy:
     def _cap_hold(self, r: Candidate, now: datetime, next_day: datetime, country: str | None, counts: _Counts,
                   cap: int, warm_day: int) -> Hold | None:
         domain = domain_of(r.to_addr)
-        if counts.day >= cap:
-            ramp = f" (warm-up day {warm_day})" if warm_day else ""
-            return self._next_day(r, next_day, country, "daily_cap", f"daily cap {cap} reached{ramp}")
+        if counts.day >= cap:  # the rest of today's capped mail waits in place: this sender pauses until the day ends
+            self.day_until = next_day
+            return Hold(r.id, "daily_cap")
         if counts.domains.get(domain, 0) >= self.caps.per_domain_per_day:
             return self._next_day(r, next_day, country, "domain_cap",
                                   f"daily cap per recipient domain reached: {counts.domains[domain]} mails to {domain}")
