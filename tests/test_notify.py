@@ -4,7 +4,7 @@ binds, and a short WATCHDOG_USEC.
 READY=1 must wait for every mailbox's first login, good or failed (here a server that accepts and never
 greets: its login fails by timeout, after the working one logged in), carry a STATUS= line, and be
 followed by WATCHDOG=1 pings from the event loop and, on stop, STOPPING=1 as the last word.
-RELOADING=1 (SIGHUP) is not built yet: no assertion about it here.
+RELOADING=1 then READY=1 on SIGHUP: tests/test_reload.py.
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML fil
 
 
 def setup_logging(level: str = "INFO") -> None:
+    """Text for the commands people run (`sqa run` configures sqa.logs: daemon.log_format, redaction)."""
     logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("aioimaplib", "aiosqlite", "mail.log", "asyncio"):
@@ -81,14 +82,25 @@ def _agent_id(app_: Any, name: str | None) -> Any:
 
 @app.command()
 def run(config: ConfigOpt = None, once: Annotated[bool, typer.Option(help="handle what is pending, send, and exit")] = False,
-        log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO") -> None:
-    """Run the daemon (under systemd: Type=notify)."""
-    setup_logging(log_level)
+        log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING (default daemon.log_level)")] = None) -> None:
+    """Run the daemon (under systemd: Type=notify; SIGHUP re-reads the configuration)."""
+    from sqa import logs
+
     settings = _settings(config)
-    raise typer.Exit(_run(_run_daemon(settings, once)))
+
+    def configure_logging(s: Settings) -> None:  # at start and after each reload: format, level, secrets to mask
+        logs.add_secrets(logs.secrets_of(s))
+        logs.setup_logging(log_level or s.daemon.log_level, s.daemon.log_format)
+
+    configure_logging(settings)
+    try:
+        code = _run(_run_daemon(settings, once, reload=lambda: load_settings(config), configure_logging=configure_logging))
+    finally:
+        logs.teardown()  # run in-process (tests): the root logger as it was
+    raise typer.Exit(code)
 
 
-async def _run_daemon(settings: Settings, once: bool) -> int:
+async def _run_daemon(settings: Settings, once: bool, reload: Any = None, configure_logging: Any = None) -> int:
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     from sqa.daemon.app import DatabaseNotReady, build_app
@@ -112,7 +124,7 @@ async def _run_daemon(settings: Settings, once: bool) -> int:
             stats = await drain_once(app_)
             log.info("drained: %s", stats)
             return ExitCode.OK
-        sup = Supervisor(app_)
+        sup = Supervisor(app_, load_settings=reload, configure_logging=configure_logging)
         sup.install_signals()
         return await sup.run()
     finally:

@@ -363,6 +363,17 @@ class DaemonSettings(_Strict):
     analyze_workers: int = Field(default=0, ge=0, le=16)  # processes that parse + classify; 0 = in the loop
     grace_s: float = Field(default=20.0, ge=0)
     hard_deadline_s: float = Field(default=30.0, gt=0)
+    log_format: Literal["auto", "json", "text"] = "auto"  # auto: JSON lines unless stderr is a terminal (sqa.logs)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"  # `sqa run --log-level` overrides it
+
+
+class AlertsSettings(_Strict):
+    """Alerts (observe/alerts.py): an ERROR line, sqa_alerts_total and an MQTT event on <prefix>/<agent>/alerts."""
+
+    # a watcher connected but without a successful fetch or IDLE renewal this long is stalled; unset:
+    # 2 x the agent's idle_renew_s (poll_interval_s when polling) + its noop_timeout_s + 60 s
+    watcher_stall_s: float | None = Field(default=None, gt=0)
+    queue_max: int = Field(default=1000, ge=1)  # alerts waiting for the MQTT broker; beyond: the oldest is dropped
 
 
 def _storage_key(value: SecretStr | None) -> SecretStr | None:
@@ -422,6 +433,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings | None = None
     handoff: HandoffSettings = HandoffSettings()
     daemon: DaemonSettings = DaemonSettings()
+    alerts: AlertsSettings = AlertsSettings()
     storage: StorageSettings = StorageSettings()
     retention: RetentionSettings = RetentionSettings()
 

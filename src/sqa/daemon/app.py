@@ -19,7 +19,9 @@ from sqa.mailbox.inbound import InboundProcessor
 from sqa.mailbox.journal import SendJournal
 from sqa.mailbox.sender import Sender
 from sqa.mailbox.sentcopy import SentCopier, wants_sent_copy
-from sqa.mailbox.watcher import Watcher
+from sqa.mailbox.watcher import Watcher, stall_after_s
+from sqa.observe.alerts import AlertPublisher
+from sqa.outreach.policy import SendPolicy
 from sqa.agents.outreach import OutreachWriter
 from sqa.outreach.scheduler import Scheduler
 from sqa.retention import Retention
@@ -44,6 +46,28 @@ class AgentServices:
     def services(self) -> list:
         return [s for s in (self.watcher, self.sender, self.copier) if s is not None]
 
+    def use(self, runtime: AgentRuntime) -> None:
+        """A reload changed settings the services read as they go (templates, caps, window, qualification...).
+
+        Only for an agent whose mailbox logins and address stay the same (daemon/reload.py restarts the
+        others): the running services take the new runtime at their next message, claim or tick; a batch
+        or a send in flight finishes with the one it started with. The sending policy is rebuilt when the
+        outreach settings changed, keeping its current pauses.
+        """
+        self.runtime = runtime
+        self.watcher.agent = runtime
+        self.watcher.processor.agent = runtime
+        self.watcher.processor.ctx = runtime.classify_context()
+        sender = self.sender
+        if sender.outreach != runtime.settings.outreach:
+            old = sender.policy
+            sender.outreach = runtime.settings.outreach
+            sender.policy = SendPolicy(sender.outreach, sender.smtp.retry_deadline_s)
+            sender.policy.jitter_until, sender.policy.minute_until = old.jitter_until, old.minute_until
+        sender.agent = runtime
+        if self.copier is not None:
+            self.copier.agent = runtime
+
 
 @dataclass
 class App:
@@ -57,6 +81,7 @@ class App:
     web: WebServer | None = None  # the unsubscribe pages (settings.web.enabled), built with services
     publisher: HandoffPublisher | None = None  # handoff events to MQTT / webhook, when either is configured
     scheduler: Scheduler | None = None  # intake, follow-ups and resumes (outreach/scheduler.py), built with services
+    alerts: AlertPublisher | None = None  # alerts to MQTT <prefix>/<agent>/alerts, when mqtt is configured
     clock: Clock = SYSTEM_CLOCK  # shared by every agent runtime (tests pass a ManualClock to build_app)
 
     def runtime(self, name: str | None) -> AgentRuntime:
@@ -72,7 +97,20 @@ class App:
                 return runtime
         raise ValueError(f"no agent named {name!r}")
 
+    def wake_sender(self, agent_id: int) -> None:
+        """The scheduler queued mail for this agent (looked up at call time: a reload adds and removes agents)."""
+        for a in self.agents:
+            if a.runtime.id == agent_id:
+                a.sender.wake()
+
+    def add_services(self, runtime: AgentRuntime) -> AgentServices:
+        """Build one agent's watcher, sender and copier (at start, and for an agent a reload adds or restarts)."""
+        assert self.engage is not None and self.analyzer is not None
+        return _services(self.settings, self.sessionmaker, runtime, self.engage, self.analyzer, self.publisher)
+
     async def close(self) -> None:
+        if self.alerts is not None:
+            self.alerts.close()
         for a in self.agents:
             a.journal.close()
         if self.analyzer is not None:
@@ -120,12 +158,13 @@ async def build_app(settings: Settings, *, services: bool = True, clock: Clock =
     app.analyzer = Analyzer(settings.daemon.analyze_workers)
     publisher = HandoffPublisher(sessionmaker, settings)
     app.publisher = publisher if publisher.enabled else None
+    if settings.mqtt is not None:
+        app.alerts = AlertPublisher(settings.mqtt, maxlen=settings.alerts.queue_max)
     try:
         for runtime in runtimes:
-            app.agents.append(_services(settings, sessionmaker, runtime, engage, app.analyzer, app.publisher))
-        senders = {a.runtime.id: a.sender for a in app.agents}
+            app.agents.append(app.add_services(runtime))
         app.scheduler = Scheduler(sessionmaker, runtimes, OutreachWriter.for_engine(engage.engine, engage.knowledge_for),
-                                  on_queued=lambda agent_id: senders[agent_id].wake())
+                                  on_queued=app.wake_sender)
         app.scheduler.retention = Retention(sessionmaker, settings.retention, clock)  # text purged after retention.text_days
         if settings.web.enabled:
             app.web = WebServer(settings.web, make_web_app(app))
@@ -146,4 +185,5 @@ def _services(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
     processor = InboundProcessor(sessionmaker, runtime, engage, analyzer)
     on_batch = sender.wake if publisher is None else lambda: (sender.wake(), publisher.wake())
     watcher = Watcher(sessionmaker, runtime, processor, on_batch=on_batch)
+    watcher.stall_after_s = stall_after_s(runtime.settings.imap, settings.alerts.watcher_stall_s)
     return AgentServices(runtime, watcher, sender, copier, journal)

@@ -11,6 +11,7 @@ bulk, self, quarantine -> recorded only
 from __future__ import annotations
 
 import logging
+import time as time_
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqa.mailbox.classify import Kind
 from sqa.mailbox.batch import Handler, Inbound, attention as _attention
 from sqa.mailbox.classify.base import Flag
 from sqa.mailbox.on_human import CLOSED, on_human
+from sqa.observe.alerts import BOUNCE_RATE, raise_alert
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,8 @@ SOFT_BOUNCE_WEIGHT = 0.5
 HARD_BOUNCE_WEIGHT = 1.0
 BOUNCE_WINDOW = timedelta(days=7)
 BOUNCE_ALERT_MIN_SENDS = 20
+BOUNCE_ALERT_REPEAT_S = 3600.0  # while the rate stays over its threshold, the alert is repeated this rarely
+_bounce_alerted: dict[str, float] = {}  # agent -> monotonic time of its last bounce-rate alert
 
 
 # -- unsubscribe ---------------------------------------------------------------
@@ -146,8 +150,11 @@ async def _bounce_rate_alert(x: Inbound) -> None:
     bounces += sum(1 for m in x.rows.messages if m.get("kind") == Kind.BOUNCE.value)
     share = x.agent.settings.bounce_alert_share
     if sent >= BOUNCE_ALERT_MIN_SENDS and bounces / sent > share:
-        log.error("ALERT agent %s: %d bounces for %d sends in 7 days (%.1f %% > %.1f %%): check the lead list and "
-                  "the sending reputation", x.agent.name, bounces, sent, 100 * bounces / sent, 100 * share)
+        now = time_.monotonic()
+        if now - _bounce_alerted.get(x.agent.name, -BOUNCE_ALERT_REPEAT_S) >= BOUNCE_ALERT_REPEAT_S:
+            _bounce_alerted[x.agent.name] = now  # one alert per agent per hour while over, not one per bounce
+            raise_alert(x.agent.name, BOUNCE_RATE, f"{bounces} bounces for {sent} sends in 7 days "
+                        f"({100 * bounces / sent:.1f} % > {100 * share:.1f} %): check the lead list and the sending reputation")
         x.run("bounce", "rate_alert", detail={"bounces": bounces, "sent": sent, "threshold": share})
 
 

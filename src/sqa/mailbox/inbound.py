@@ -227,11 +227,19 @@ class InboundProcessor:
         if size is not None:
             detail["truncated"] = f"read {msg.size} of {size} bytes"
         rows.run(agent, lead_id, msg.message_id, "classify", verdict.kind.value, detail=detail)
-        record, classified = rows.messages[-1], rows.runs[-1]
+        record, classified, ran = rows.messages[-1], rows.runs[-1], len(rows.runs)
         inbound = Inbound(session, rows, agent, self.engage, msg, verdict, lead, sent_today)
         await HANDLERS[verdict.kind](inbound)
         if lead is None and inbound.lead is not None:  # e.g. a bounce names its lead only in its report
             record["lead_id"] = classified["lead_id"] = inbound.lead.id
+        if log.isEnabledFor(logging.INFO):  # one line per decision: ids and kinds only, never words or addresses
+            last = rows.runs[ran] if len(rows.runs) > ran else classified  # the handler's own decision, if any
+            lead_id = record["lead_id"]
+            log.info("agent %s: message %s (lead %s) %s: %s %s", agent.name, msg.message_id, lead_id, verdict.kind.value,
+                     last["step"], last["decision"],
+                     extra={"agent": agent.name, "lead_id": lead_id, "message_id": msg.message_id, "uid": uid,
+                            "kind": verdict.kind.value, "rule": verdict.rule, "step": last["step"],
+                            "decision": last["decision"]})
 
     async def _advance_cursor(self, session: AsyncSession, mailbox: str, uidvalidity: int, last_uid: int) -> None:
         state = await session.scalar(

@@ -27,6 +27,7 @@ from sqa.mailbox import outbox
 from sqa.mailbox.journal import Mark, SendJournal
 from sqa.mailbox.outbox import Claimed, Outcome, Result
 from sqa.mailbox.smtp import SmtpAuthFailed, SmtpConnection, SmtpPermanent, SmtpReconnect, SmtpTemporary, SmtpUnknownOutcome
+from sqa.observe.alerts import SMTP_AUTH, raise_alert
 from sqa.outreach.policy import SendPolicy
 from sqa.runtime import AgentRuntime
 
@@ -130,6 +131,7 @@ class Sender:
                                     outreach=self.outreach)
             self.journal.clear()  # every claimed row of the batch is settled in the database
             self._unsettled = False
+            self._log_outcomes(outcomes)
             ok = sum(o.result is Result.SENT for o in outcomes)
             sent += ok
             self.sent_total += ok
@@ -207,13 +209,28 @@ class Sender:
         self.last_send_ok = time.monotonic()
         return Outcome(row, Result.SENT, reply)
 
+    def _log_outcomes(self, outcomes: list[Outcome]) -> None:
+        """One line per recorded send outcome (ids, kinds, the server's reply code; never the mail)."""
+        if not log.isEnabledFor(logging.INFO):
+            return
+        name = self.agent.name
+        for o in outcomes:
+            row = o.row
+            log.info("agent %s: %s %s (lead %s): %s", name, row.kind, row.message_id, row.lead_id, o.result.value,
+                     extra={"agent": name, "lead_id": row.lead_id, "message_id": row.message_id, "kind": row.kind,
+                            "outbox_id": row.id, "decision": o.result.value, "attempt": row.attempts,
+                            "reply": o.reply[:200] if o.result is not Result.SENT else None})
+
     def _halt(self, exc: SmtpAuthFailed) -> None:
         if self.halted_until > time.monotonic():
             return  # another pooled connection already raised the alarm for this failure
         self.halt_reason = f"SMTP authentication failed: {exc.reply}"
         self.halted_until = time.monotonic() + self.smtp.retry_max_s
-        log.error("ALERT agent %s: %s; sending stopped for %s (fix the credentials and reload)",
-                  self.agent.name, self.halt_reason, timedelta(seconds=self.smtp.retry_max_s))
+        stopped = f"{self.halt_reason}; sending stopped for {timedelta(seconds=self.smtp.retry_max_s)}"
+        if getattr(exc, "alerted", False):  # an OAuth2 refresh failure: the token provider alerted once
+            log.warning("agent %s: %s", self.agent.name, stopped)
+        else:
+            raise_alert(self.agent.name, SMTP_AUTH, f"{stopped} (fix the credentials and reload)")
 
     async def close(self) -> None:
         await asyncio.gather(*(c.quit() for c in self._pool), return_exceptions=True)

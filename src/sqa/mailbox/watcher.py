@@ -19,11 +19,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from sqa.config import ImapSettings
 from sqa.db.models import MailboxState, utcnow
 from sqa.db.session import READ_ONLY
 from sqa.mailbox.imap import ImapAuthError, ImapClient, ImapCommandError, ImapError, SelectInfo
 from sqa.mailbox.inbound import Fetched, InboundProcessor
 from sqa.mailbox.outbox import backoff
+from sqa.observe.alerts import IMAP_AUTH, WATCHER_STALLED, raise_alert
 from sqa.runtime import AgentRuntime
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,32 @@ class Watcher:
         self.auth_failed = False
         self.first_login = asyncio.Event()  # set after the first login attempt, good or bad
         self.handled_total = 0
+        # stall detection (check_stall, called by the supervisor): monotonic time of the last sign of progress
+        # (the connect, a finished sync: one follows every IDLE renewal or poll), and whether it was alerted
+        self.progress_at: float | None = None
+        self.stalled = False
+        self.stall_after_s = stall_after_s(self.settings)
+
+    def check_stall(self, now: float) -> bool:
+        """True while connected without progress for longer than ``stall_after_s``; alerts once per stall.
+
+        A watcher blocked in a command the server never answers (an IDLE whose socket died without a FIN, a
+        FETCH that hangs) still counts as connected: only the missing progress tells.
+        """
+        if not self.connected or self.progress_at is None or now - self.progress_at <= self.stall_after_s:
+            return False
+        if not self.stalled:
+            self.stalled = True
+            raise_alert(self.agent.name, WATCHER_STALLED, f"mailbox {self.settings.folder} connected but no fetch or "
+                        f"IDLE renewal for {now - self.progress_at:.0f} s (threshold {self.stall_after_s:.0f} s)")
+        return True
+
+    def _progress(self) -> None:
+        self.progress_at = time.monotonic()
+        if self.stalled:
+            self.stalled = False
+            log.warning("agent %s: mailbox %s is making progress again after a stall", self.agent.name,
+                        self.settings.folder, extra={"agent": self.agent.name})
 
     @property
     def name(self) -> str:
@@ -71,6 +99,7 @@ class Watcher:
                 self.first_login.set()
                 info = await client.select(self.settings.folder)
                 self.connected, attempt, self.last_error, self.down_since = True, 0, None, None
+                self._progress()
                 log.info("agent %s: watching %s (UIDVALIDITY %d, %d messages, IDLE %s)", self.agent.name,
                          self.settings.folder, info.uidvalidity, info.exists,
                          "yes" if client.idle_supported and self.settings.idle else "no: polling")
@@ -91,7 +120,10 @@ class Watcher:
                 self.auth_failed, self.last_error = True, str(exc)
                 self.first_login.set()
                 delay = self.settings.auth_retry_s
-                log.error("ALERT agent %s: IMAP %s; next try in %.0f s", self.agent.name, exc, delay)
+                if getattr(exc, "alerted", False):  # an OAuth2 refresh failure: the token provider alerted once
+                    log.warning("agent %s: IMAP %s; next try in %.0f s", self.agent.name, exc, delay)
+                else:
+                    raise_alert(self.agent.name, IMAP_AUTH, f"IMAP {exc}; next try in {delay:.0f} s")
             except (ImapError, asyncio.TimeoutError, TimeoutError, OSError, OperationalError, DBAPIError) as exc:
                 attempt += 1
                 self.last_error = str(exc) or exc.__class__.__name__
@@ -106,7 +138,7 @@ class Watcher:
                 if self.connected:
                     self.reconnects += 0 if stop.is_set() else 1
                     self.down_since = time.monotonic()
-                self.connected = False
+                self.connected, self.stalled = False, False
                 await client.logout()
             await _sleep(stop, delay)
 
@@ -170,6 +202,7 @@ class Watcher:
         if resync and not stop.is_set():  # everything older than our start stays untouched
             await self.processor.process(folder, info.uidvalidity, [], max([*uids, (info.uidnext or 1) - 1]))
         self.last_fetch_ok = time.monotonic()
+        self._progress()
         return handled
 
     async def _fetch_and_analyze(self, client: ImapClient, uids: list[int], imap_lock: asyncio.Lock,
@@ -258,6 +291,15 @@ class Watcher:
                                      last_uid=last, watch_since=utcnow()))
         log.info("agent %s: first connect to %s: %s", self.agent.name, self.settings.folder,
                  "importing history" if self.settings.import_history else f"starting from now on (after UID {last})")
+
+
+def stall_after_s(imap: ImapSettings, configured: float | None = None) -> float:
+    """The stall threshold: ``alerts.watcher_stall_s``, else two renewal (or poll) intervals + the NOOP timeout + 60 s."""
+    if configured is not None:
+        return configured
+    # with idle on, a server without IDLE is polled: the longer of the two intervals
+    interval = max(imap.idle_renew_s, imap.poll_interval_s) if imap.idle else imap.poll_interval_s
+    return 2 * interval + imap.noop_timeout_s + 60.0
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

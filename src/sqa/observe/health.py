@@ -6,8 +6,10 @@ the watchers' and senders' in-memory state (no I/O) plus one small grouped
 query for the outbox depth (the `ix_outbox_due` index covers it). Nothing
 about leads: agent names, times, counts and the mail servers' error text only.
 
-Unhealthy (HTTP 503) when a watcher has been disconnected, or its login
-refused, for longer than the threshold: a short reconnect (backoff, an IDLE
+Unhealthy (HTTP 503) when a watcher is stalled (connected, but no fetch or
+IDLE renewal for longer than its stall threshold: Watcher.check_stall, which
+also raises the alert), or has been disconnected, or its login refused, for
+longer than the threshold: a short reconnect (backoff, an IDLE
 renewal, a server restart) must not page anyone. A sender task that is not
 running (the daemon is stopping, or the supervisor lost it) is unhealthy at
 once: nothing would be sent.
@@ -84,6 +86,10 @@ async def report(app: App, *, threshold: float | None = None) -> tuple[bool, dic
         if down_for is not None and down_for > threshold:
             why = "login refused" if w.auth_failed else "disconnected"
             problems.append(f"agent {name}: mailbox {why} for {down_for:.0f} s ({w.last_error or 'not connected yet'})")
+        stalled = bool(getattr(w, "stalled", False))  # connected, but no fetch or IDLE renewal for too long
+        if stalled and w.connected:
+            idle_for = now_mono - (w.progress_at or now_mono)
+            problems.append(f"agent {name}: mailbox connected but stalled: no fetch or IDLE renewal for {idle_for:.0f} s")
         running = s.name in tasks
         if not running:
             problems.append(f"agent {name}: sender not running")
@@ -97,6 +103,7 @@ async def report(app: App, *, threshold: float | None = None) -> tuple[bool, dic
                 "last_fetch_at": wall_time(w.last_fetch_ok, now_mono, now_wall),
                 "seconds_since_fetch": since_fetch,
                 "reconnects": w.reconnects,
+                "stalled": stalled,
             },
             "sender": {
                 "running": running,

@@ -34,6 +34,7 @@ from sqlalchemy import case, func, select
 
 from sqa.db.models import Agent, AgentRun, ConsentEvent, Event, Lead, Message, Outbox, OutboxKind, OutboxStatus
 from sqa.db.session import READ_ONLY
+from sqa.observe.alerts import ALERTS, KINDS
 from sqa.observe.health import running_tasks
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class Snapshot:
     model: list[tuple[Any, ...]] = field(default_factory=list)  # agent, engine, model, n, in, out, sum_ms, buckets...
     live: list[dict[str, Any]] = field(default_factory=list)  # per configured agent: in-memory service state
     agents: list[str] = field(default_factory=list)  # configured agents: a per-agent count is 0, never absent
+    alerts: list[tuple[Any, ...]] = field(default_factory=list)  # agent, kind, n (this process: observe/alerts.py)
 
 
 async def snapshot(app: App) -> Snapshot:
@@ -85,6 +87,11 @@ async def snapshot(app: App) -> Snapshot:
             AgentRun.agent_id, AgentRun.engine, AgentRun.model, n, func.coalesce(func.sum(AgentRun.tokens_in), 0),
             func.coalesce(func.sum(AgentRun.tokens_out), 0), func.coalesce(func.sum(AgentRun.latency_ms), 0.0), *buckets,
             where=[AgentRun.latency_ms.is_not(None)], group=[AgentRun.agent_id, AgentRun.engine, AgentRun.model])
+    counts = dict(ALERTS.counts)
+    for agent in snap.agents:  # every configured agent and kind has its series, at 0 until an alert
+        for kind in KINDS:
+            counts.setdefault((agent, kind), 0)
+    snap.alerts = [(agent, kind, n) for (agent, kind), n in sorted(counts.items())]
     now, wall, tasks = time.monotonic(), time.time(), running_tasks()
     for a in app.agents:
         w, s = a.watcher, a.sender
@@ -117,6 +124,8 @@ def families(snap: Snapshot) -> Iterator[Metric]:
                    ["agent", "source"], [(a, src, c) for a, action, src, c in snap.consent if action == "opt_out"])
     yield _counter("sqa_lead_events", "Handoff events (handoff, disqualified, escalated) for MQTT / webhook",
                    ["agent", "kind"], snap.events)
+    yield _counter("sqa_alerts", "Alerts raised (imap_auth, smtp_auth, watcher_stalled, bounce_rate) by this process; "
+                   "each is also an ERROR log line and an MQTT event on <prefix>/<agent>/alerts", ["agent", "kind"], snap.alerts)
     yield from _model(snap.model)
     yield from _live(snap.live)
 

@@ -48,8 +48,12 @@ class _Unknown(Exception):
 class UnsubscribeRoutes:
     def __init__(self, app: App) -> None:
         self.app = app
-        self.runtimes = {r.id: r for r in app.runtimes}
         self.signer = app.runtimes[0].signer if app.runtimes else None  # one signer for every agent
+
+    @property
+    def runtimes(self) -> dict[int, AgentRuntime]:
+        """Read at each request: a reload (SIGHUP) adds and removes agents."""
+        return {r.id: r for r in self.app.runtimes}
 
     # -- routes -----------------------------------------------------------------------------------
 
