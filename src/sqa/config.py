@@ -44,6 +44,11 @@ class Mode(StrEnum):
     RESEARCH_ENGAGE = "research_engage"
 
 
+class AuthMethod(StrEnum):
+    PASSWORD = "password"  # LOGIN / AUTH PLAIN with password or password_credential
+    XOAUTH2 = "xoauth2"  # SASL XOAUTH2 with an access token from the agent's `oauth` section (Microsoft 365, Gmail)
+
+
 class SaveSent(StrEnum):
     AUTO = "auto"  # never for providers that file a copy on submission (Gmail, Microsoft 365)
     ALWAYS = "always"
@@ -62,6 +67,7 @@ class Login(_Strict):
     port: int = Field(ge=1, le=65535)
     security: Security = Security.TLS
     username: str
+    auth: AuthMethod = AuthMethod.PASSWORD
     password: SecretStr | None = None
     password_credential: str | None = None
     timeout_s: float = Field(default=30.0, gt=0)
@@ -104,6 +110,34 @@ class SmtpSettings(Login):
     retry_deadline_s: float = Field(default=2 * 86400, gt=0)
     retry_base_s: float = Field(default=30.0, gt=0)
     retry_max_s: float = Field(default=3600.0, gt=0)
+
+
+class OAuthSettings(_Strict):
+    """OAuth2 for SASL XOAUTH2 (agents[].oauth, shared by IMAP and SMTP): the refresh-token grant (RFC 6749 §6).
+
+    The refresh token given here is only the first one: the server may return a new one on every refresh
+    (Microsoft rotates them), and the daemon keeps the newest in its token store. Putting a different one
+    here (after a revoked consent) replaces the stored one.
+    """
+
+    token_url: str = Field(pattern=r"^https?://[^\s/?#]+(/[^\s]*)?$")  # e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr | None = None  # better: client_secret_credential; none for a public client
+    client_secret_credential: str | None = None
+    refresh_token: SecretStr | None = None  # the initial refresh token; better: refresh_token_credential
+    refresh_token_credential: str | None = None
+    scope: str = ""  # space-separated; empty: the scopes of the original grant
+    timeout_s: float = Field(default=20.0, gt=0)  # per token request
+    refresh_before_s: float = Field(default=300.0, ge=0)  # refresh this long before the access token expires
+
+    @model_validator(mode="after")
+    def _checks(self) -> OAuthSettings:
+        host = (urlsplit(self.token_url).hostname or "").lower()
+        if self.token_url.startswith("http://") and host not in _LOOPBACK:
+            raise ValueError(f"token_url: plain http is allowed only for loopback hosts, not {host!r}")
+        if self.refresh_token is None and self.refresh_token_credential is None:
+            raise ValueError("oauth needs refresh_token or refresh_token_credential (the initial refresh token)")
+        return self
 
 
 class Templates(_Strict):
@@ -190,6 +224,7 @@ class AgentSettings(_Strict):
     mode: Mode = Mode.RESEARCH_ENGAGE
     imap: ImapSettings
     smtp: SmtpSettings
+    oauth: OAuthSettings | None = None  # for imap/smtp auth = "xoauth2"
     templates: Templates = Templates()
     max_replies_per_lead_per_day: int = Field(default=5, ge=1)
     ooo_default_pause_days: int = Field(default=7, ge=1)  # out of office with no return date stated
@@ -202,6 +237,13 @@ class AgentSettings(_Strict):
     qualification: QualificationSettings = QualificationSettings()
     target_profile: TargetProfile | None = None
     outreach: OutreachSettings = OutreachSettings()  # intake, follow-up cadence, sending window, caps
+
+    @model_validator(mode="after")
+    def _oauth_configured(self) -> AgentSettings:
+        for section, login in (("imap", self.imap), ("smtp", self.smtp)):
+            if login.auth is AuthMethod.XOAUTH2 and self.oauth is None:
+                raise ValueError(f"{section}.auth = 'xoauth2' needs an [agents.oauth] section")
+        return self
 
     @model_validator(mode="after")
     def _knowledge_dir(self) -> AgentSettings:

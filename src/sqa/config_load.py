@@ -62,6 +62,8 @@ def _resolve_credentials(data: dict[str, Any], environ: Mapping[str, str]) -> No
         for section in ("imap", "smtp"):
             _fill(agent.get(section), "password_credential", "password", f"agents[{index}].{section}", cred_dir)
         _fill(agent.get("dkim"), "private_key_credential", "private_key", f"agents[{index}].dkim", cred_dir)
+        for key in ("client_secret", "refresh_token"):
+            _fill(agent.get("oauth"), f"{key}_credential", key, f"agents[{index}].oauth", cred_dir)
     _fill(data.get("mqtt"), "password_credential", "password", "mqtt", cred_dir)
     handoff = data.get("handoff")
     if isinstance(handoff, dict):

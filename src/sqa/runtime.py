@@ -16,6 +16,7 @@ from sqa.db.models import Agent
 from sqa.mailbox.classify import Context
 from sqa.mailbox.compose import Draft, Unsubscribe, render
 from sqa.mailbox.dkim import DkimSigner
+from sqa.mailbox.oauth import register_agents
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,4 +106,5 @@ async def ensure_agents(sessionmaker: async_sessionmaker[AsyncSession], settings
             await session.flush()
             out.append(AgentRuntime(agent, row.id, signer, settings.consent.public_base_url, settings.consent.link_scope,
                                     signers.get(index), gate, clock))
+    register_agents(settings, sessionmaker, {r.name: r.id for r in out})  # XOAUTH2 logins find their tokens
     return out

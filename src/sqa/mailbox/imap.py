@@ -1,4 +1,7 @@
-"""IMAP adapter over aioimaplib: UIDs only, BODY.PEEK[], IDLE. Nothing from aioimaplib leaks past it."""
+"""IMAP adapter over aioimaplib: UIDs only, BODY.PEEK[], IDLE. Nothing from aioimaplib leaks past it.
+
+Login: LOGIN with the password, or SASL XOAUTH2 with an OAuth2 access token (sqa.mailbox.oauth).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ from dataclasses import dataclass
 
 import aioimaplib
 
-from sqa.config import ImapSettings, Security
+from sqa.config import AuthMethod, ImapSettings, Security
 from sqa.mailbox.imapfetch import parse_fetch_lines
+from sqa.mailbox.oauth import OAuthError, TokenProvider, provider_for, xoauth2_string
 
 
 class ImapError(Exception):
@@ -20,6 +24,12 @@ class ImapError(Exception):
 
 class ImapAuthError(ImapError):
     """The server refused the login: not retried in a tight loop, reported loudly."""
+
+
+class ImapTokenError(ImapAuthError):
+    """No OAuth2 access token (the refresh failed): the token provider has already raised the alert."""
+
+    alerted = True
 
 
 class ImapConnectionLost(ImapError, ConnectionError):
@@ -73,11 +83,45 @@ def _text(lines: list) -> str:
     return " ".join(bytes(line).decode("utf-8", "replace") for line in lines[-1:])
 
 
+class _XOAuth2Command(aioimaplib.Command):
+    """``AUTHENTICATE XOAUTH2 <initial response>`` (SASL-IR).
+
+    A server that refuses the token first sends a continuation carrying a JSON error and waits for the
+    client's (empty) answer before its tagged NO. aioimaplib's own ``xoauth2()`` never answers it and
+    waits for its timeout; this command answers every continuation with an empty line.
+    """
+
+    def __init__(self, protocol: aioimaplib.IMAP4ClientProtocol, sasl: str) -> None:
+        super().__init__("AUTHENTICATE", protocol.new_tag(), "XOAUTH2", sasl, loop=protocol.loop)
+        self._transport = protocol.transport
+
+    def append_to_resp(self, line: bytes, result: str = "Pending") -> None:
+        super().append_to_resp(line, result)
+        if line.startswith(b"+") and self._transport is not None:  # aioimaplib hands continuations here
+            self._transport.write(b"\r\n")
+
+
+async def _authenticate_xoauth2(client: aioimaplib.IMAP4, user: str, token: str, timeout: float) -> aioimaplib.Response:
+    protocol = client.protocol
+    sasl = xoauth2_string(user, token).decode("ascii")
+
+    async def run() -> aioimaplib.Response:
+        async with protocol.state_condition:  # as aioimaplib's own login(): waiters on the state are woken
+            response = await protocol.execute(_XOAuth2Command(protocol, sasl), scrub=sasl)  # scrub: not in debug logs
+            if response.result == "OK":
+                protocol.state = aioimaplib.AUTH
+            protocol.state_condition.notify_all()
+            return response
+
+    return await asyncio.wait_for(run(), timeout)
+
+
 class ImapClient:
     """One authenticated connection to one mailbox folder."""
 
-    def __init__(self, settings: ImapSettings) -> None:
+    def __init__(self, settings: ImapSettings, tokens: TokenProvider | None = None) -> None:
         self.settings = settings
+        self.tokens = tokens  # for auth = "xoauth2"; default: the agent's registered provider
         self._client: aioimaplib.IMAP4 | None = None
         self.lost = asyncio.Event()
         self.idle_supported = False
@@ -113,19 +157,45 @@ class ImapClient:
             await self.close()
             raise ImapConnectionLost(f"cannot connect to {s.host}:{s.port}: {exc!r}") from None
         try:
-            response = await client.login(s.username, s.secret())
+            await self._login(client)
         except (OSError, TimeoutError, asyncio.TimeoutError, aioimaplib.AioImapException) as exc:
             await self.close()
             raise ImapConnectionLost(f"login to {s.host}:{s.port} interrupted: {exc!r}") from None
-        if response.result != "OK":
+        except ImapAuthError:
             await self.close()
-            raise ImapAuthError(f"login as {s.username} at {s.host}:{s.port} refused: {_text(response.lines)}")
+            raise
         try:
             await asyncio.wait_for(client.protocol.capability(), s.timeout_s)  # post-login capabilities (MOVE, ...)
         except (OSError, TimeoutError, asyncio.TimeoutError, aioimaplib.AioImapException) as exc:
             await self.close()
             raise ImapConnectionLost(f"CAPABILITY: {exc!r}") from None
         self.idle_supported = client.has_capability("IDLE")
+
+    async def _login(self, client: aioimaplib.IMAP4) -> None:
+        s = self.settings
+        where = f"as {s.username} at {s.host}:{s.port}"
+        if s.auth is not AuthMethod.XOAUTH2:
+            response = await client.login(s.username, s.secret())
+            if response.result != "OK":
+                raise ImapAuthError(f"login {where} refused: {_text(response.lines)}")
+            return
+        if client.protocol.capabilities and not client.has_capability("AUTH=XOAUTH2"):
+            raise ImapAuthError(f"XOAUTH2 login {where}: the server offers no AUTH=XOAUTH2")
+        try:
+            tokens = self.tokens or provider_for(s)
+        except OAuthError as exc:  # not set up (a tool that did not register the agents): no alert was raised
+            raise ImapAuthError(f"XOAUTH2 login {where}: {exc}") from None
+        stale: str | None = None
+        for _attempt in range(2):  # a refused token (expired early, revoked): one fresh token, one more try
+            try:
+                token = await tokens.token(stale=stale)
+            except OAuthError as exc:
+                raise ImapTokenError(f"XOAUTH2 login {where}: {exc}") from None
+            response = await _authenticate_xoauth2(client, s.username, token, s.timeout_s)
+            if response.result == "OK":
+                return
+            stale = token
+        raise ImapAuthError(f"XOAUTH2 login {where} refused: {_text(response.lines)}")
 
     @property
     def client(self) -> aioimaplib.IMAP4:

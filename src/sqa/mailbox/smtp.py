@@ -2,7 +2,8 @@
 
 Security: implicit TLS (465) or mandatory STARTTLS (587), certificates and host
 names verified with the system trust store; ``plain`` only on loopback (the
-config refuses it elsewhere). AUTH is never sent before TLS.
+config refuses it elsewhere). AUTH is never sent before TLS. AUTH is PLAIN/LOGIN
+with the password, or XOAUTH2 with an OAuth2 access token (sqa.mailbox.oauth).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Callable
 import aiosmtplib
 import aiosmtplib.protocol
 
-from sqa.config import Security, SmtpSettings
+from sqa.config import AuthMethod, Security, SmtpSettings
+from sqa.mailbox.oauth import OAuthError, TokenProvider, provider_for
 
 
 class SmtpError(Exception):
@@ -46,6 +48,12 @@ class SmtpAuthFailed(SmtpError):
     """535 or no usable AUTH: stop sending for this agent and alert."""
 
 
+class SmtpTokenError(SmtpAuthFailed):
+    """No OAuth2 access token (the refresh failed): the token provider has already raised the alert."""
+
+    alerted = True
+
+
 class SmtpUnknownOutcome(SmtpError, ConnectionError):
     """Lost after the message data was sent, before the final reply: never resend blindly."""
 
@@ -64,8 +72,9 @@ def _map_response(exc: aiosmtplib.SMTPResponseException) -> SmtpError:
 class SmtpConnection:
     """One reusable connection to the submission server."""
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, tokens: TokenProvider | None = None) -> None:
         self.settings = settings
+        self.tokens = tokens  # for auth = "xoauth2"; default: the agent's registered provider
         self._smtp: aiosmtplib.SMTP | None = None
 
     @property
@@ -84,11 +93,17 @@ class SmtpConnection:
         )
         try:
             await smtp.connect()
-            if s.password is not None or s.password_credential:
+            if s.auth is AuthMethod.XOAUTH2 or s.password is not None or s.password_credential:
                 await smtp.ehlo()  # connect() only says EHLO for STARTTLS: learn the extensions (AUTH) first
                 if not smtp.supports_extension("auth"):
                     raise SmtpAuthFailed(None, "server offers no AUTH")
-                await smtp.login(s.username, s.secret())
+                if s.auth is AuthMethod.XOAUTH2:
+                    await self._xoauth2(smtp)
+                else:
+                    await smtp.login(s.username, s.secret())
+        except SmtpAuthFailed:
+            smtp.close()
+            raise
         except aiosmtplib.SMTPAuthenticationError as exc:
             smtp.close()
             raise SmtpAuthFailed(exc.code, exc.message) from None
@@ -99,6 +114,29 @@ class SmtpConnection:
             smtp.close()
             raise SmtpTemporary(None, f"cannot connect to {s.host}:{s.port}: {exc}") from None
         self._smtp = smtp
+
+    async def _xoauth2(self, smtp: aiosmtplib.SMTP) -> None:
+        """AUTH XOAUTH2; a refused token (535) gets one fresh token and one more try."""
+        s = self.settings
+        if "xoauth2" not in smtp.server_auth_methods:
+            raise SmtpAuthFailed(None, "server offers no AUTH XOAUTH2")
+        try:
+            tokens = self.tokens or provider_for(s)
+        except OAuthError as exc:  # not set up (a tool that did not register the agents): no alert was raised
+            raise SmtpAuthFailed(None, f"XOAUTH2 login as {s.username}: {exc}") from None
+        stale: str | None = None
+        for attempt in range(2):
+            try:
+                token = await tokens.token(stale=stale)
+            except OAuthError as exc:
+                raise SmtpTokenError(None, f"XOAUTH2 login as {s.username}: {exc}") from None
+            try:
+                await smtp.auth_xoauth2(s.username, token)
+                return
+            except aiosmtplib.SMTPAuthenticationError as exc:
+                if attempt or exc.code != 535:
+                    raise
+                stale = token
 
     async def send(self, mail_from: str, rcpt: str, raw: bytes, before_data: Callable[[], None] | None = None) -> str:
         """Send one message; return the server's final reply.

@@ -1,8 +1,16 @@
-"""An SMTP server in the current asyncio loop that captures mail (and hands local mail to LMTP)."""
+"""An SMTP server in the current asyncio loop that captures mail (and hands local mail to LMTP).
+
+With ``oauth=`` (a sandbox OAuthServer, or anything with ``user_of(access_token)``) it also requires
+AUTH XOAUTH2 and checks each token against that server, answering a refused token as Gmail and
+Microsoft 365 do: a 334 challenge with a JSON error, then 535 after the client's empty line.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import json
 import logging
 import smtplib
 import time
@@ -14,7 +22,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 
@@ -177,6 +185,37 @@ class _Handler:
         return "250 2.0.0 OK queued"
 
 
+class TokenChecker(Protocol):
+    def user_of(self, access_token: str) -> str | None: ...
+
+
+class _OAuthHandler(_Handler):
+    """The handler of a sink with ``oauth=``: adds the XOAUTH2 mechanism (aiosmtpd finds ``auth_*`` methods)."""
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:  # noqa: N802 - aiosmtpd's name
+        if len(args) > 1:
+            blob = args[1].encode("ascii", "replace")
+        else:
+            answer = await server.challenge_auth("", encode_to_b64=False)
+            if answer is MISSING:
+                return AuthResult(success=False, handled=True)
+            blob = base64.b64encode(answer)
+        try:
+            fields = dict(part.split("=", 1) for part in base64.b64decode(blob, validate=True).decode().split("\x01")
+                          if "=" in part)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return AuthResult(success=False, handled=False, message="501 5.5.2 Cannot decode XOAUTH2 response")
+        user = fields.get("user", "")
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        checker = self.sink.oauth
+        self.sink.xoauth2_attempts += 1
+        if checker is not None and token and checker.user_of(token) == user:
+            return AuthResult(success=True, auth_data=user)
+        error = json.dumps({"status": "401", "schemes": "Bearer", "scope": "https://mail.google.com/"})
+        await server.challenge_auth(error)  # the client answers with an empty line
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Username and Password not accepted")
+
+
 class SmtpSink:
     """aiosmtpd server on 127.0.0.1 in the running event loop; captures every message.
 
@@ -186,13 +225,15 @@ class SmtpSink:
 
     def __init__(self, *, local_domains: Iterable[str] = (), lmtp: tuple[str, int] | None = None,
                  credentials: dict[str, str] | None = None, host: str = "127.0.0.1", port: int = 0,
-                 hostname: str = "sqa-sink.localhost") -> None:
+                 hostname: str = "sqa-sink.localhost", oauth: TokenChecker | None = None) -> None:
         self.host = host
         self.port = port
         self.hostname = hostname
         self.local_domains = {d.lower().lstrip("@") for d in local_domains}
         self.lmtp = lmtp
         self.credentials = dict(credentials) if credentials else None
+        self.oauth = oauth
+        self.xoauth2_attempts = 0
         self.messages: list[CapturedMail] = []
         self.rejected: list[RejectedMail] = []
         self.lmtp_deliveries = 0
@@ -202,7 +243,7 @@ class SmtpSink:
         self._event = asyncio.Event()
         self._server: asyncio.base_events.Server | None = None
         self._protocols: "weakref.WeakSet[SMTP]" = weakref.WeakSet()
-        self._handler = _Handler(self)
+        self._handler = _Handler(self) if oauth is None else _OAuthHandler(self)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -215,7 +256,7 @@ class SmtpSink:
 
     def _make_protocol(self, loop: asyncio.AbstractEventLoop) -> SMTP:
         kwargs: dict[str, Any] = {}
-        if self.credentials is not None:
+        if self.credentials is not None or self.oauth is not None:
             kwargs.update(auth_required=True, auth_require_tls=False, authenticator=self._authenticate)
         with warnings.catch_warnings():  # "AUTH without TLS" warning: loopback only
             warnings.simplefilter("ignore")
