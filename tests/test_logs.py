@@ -25,11 +25,14 @@ TOKEN_KEY = "token-key-logs-0123456789abcdef"
 LEAD_WORDS = "Our analysts lose two whole days every month on the Fenwick report."
 
 
-def _logger(fmt: str = "json") -> tuple[logging.Logger, io.StringIO, logging.Handler]:
+def _logger(fmt: str = "json", secrets: tuple[str, ...] = ()) -> tuple[logging.Logger, io.StringIO, logging.Handler]:
+    """A handler as sqa.logs builds it, with its own Redactor (the process-wide one collects every test's secrets)."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logs.JsonFormatter() if fmt == "json" else logging.Formatter(logs.TEXT_FORMAT))
-    handler.addFilter(logs.REDACTOR)
+    redactor = logs.Redactor()
+    redactor.add(secrets)
+    handler.addFilter(redactor)
     logger = logging.getLogger(f"sqa.test_logs.{fmt}")
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
@@ -38,8 +41,7 @@ def _logger(fmt: str = "json") -> tuple[logging.Logger, io.StringIO, logging.Han
 
 
 def test_json_line_has_fields_and_redacts_secrets():
-    logs.add_secrets(["correct-horse-battery"])
-    logger, stream, handler = _logger()
+    logger, stream, handler = _logger(secrets=("correct-horse-battery",))
     try:
         logger.info("agent %s: message %s", "sales", "<m1@x>", extra={"agent": "sales", "lead_id": 7, "kind": "human"})
         logger.warning("login failed for user with password=%s", "hunter2hunter2")
