@@ -69,6 +69,8 @@ async def _stop_cadence(x: Inbound, lead: Lead) -> None:
 
     # where a pause decision would resume to: the status the reply found (cleared below for any other decision)
     lead.paused_from = lead.paused_from if lead.status == LeadStatus.PAUSED else lead.status
+    if lead.status not in (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.PAUSED):
+        return  # cold mail is queued only while the lead is new, contacted or paused: no query on the hot path
     cancelled = await cancel_cold(x.session, lead.id, "the lead replied")
     if cancelled:
         x.run("outreach", "cancelled", detail={"reason": "the lead replied", "cancelled": cancelled})
