@@ -98,6 +98,11 @@ def test_the_leads_company_name_is_not_a_claim_but_its_digits_are_no_price() -> 
     assert check(text, lead, out(text), canaries=()) == []
     priced = "For Company 66 the price is 66 EUR."
     assert [v.code for v in check(priced, lead, out(priced), canaries=())] == ["unsupported_claim"]
+    # an untrusted CSV field cannot whitelist an offer by carrying it in the lead's "company"
+    sly = EngineInput(reply_text="", state=ConversationState(), lead=LeadProfile("Ana", "Acme 90% off", None, "en"),
+                      questions={}, closing="", snippets=(PRICING, PRODUCT))
+    offer = "Hello Acme 90% off: how do you handle reporting today?"
+    assert "unsupported_claim" in [v.code for v in check(offer, sly, out(offer), canaries=())]
 
 
 def test_the_leads_state_evidence_counts_as_the_leads_words() -> None:

@@ -362,9 +362,11 @@ def check(text: str, inp: EngineInput, out: EngineOutput, *, allowed_links: froz
             add("other_lead_data", f"the address {email!r} is not this lead's, the agent's or in a cited snippet")
 
     prose = _EMAIL_RE.sub(" ", _LINK_RE.sub(" ", text))  # links and addresses are checked above, not as claims
-    for name in sorted({t for t in (inp.lead.company, inp.lead.title, inp.lead.first_name) if t and len(t) > 1},
-                       key=len, reverse=True):
-        prose = prose.replace(name, " ")  # "3M", "7-Eleven", "Company 66": the lead's own names, not claims
+    # "3M", "7-Eleven", "Company 66": the lead's own names are not claims. Only a name whose own claims are bare
+    # numbers: a CSV field is untrusted, and a "company" reading "Acme 90% off" must not whitelist its offer.
+    names = {t for t in (inp.lead.company, inp.lead.title, inp.lead.first_name) if t and len(t) > 1}
+    for name in sorted((n for n in names if all(c.kind == "number" for c in _claims(n))), key=len, reverse=True):
+        prose = prose.replace(name, " ")
     for claim in _claims(prose):
         if snippets.supports(claim):
             continue
