@@ -79,6 +79,8 @@ async def running_daemon(tmp_path, dovecot, sink, database_url, *, leads: dict[s
         runner = asyncio.create_task(daemon.supervisor.run(), name="web-test-daemon")
         for mail in await sink.wait_for(len(leads)):
             daemon.mails[mail.rcpt_tos[0]] = mail
+        for mail in daemon.mails.values():  # the sink's 250 comes before the sender records it: wait for the record
+            await settled_outbox_row(app, mail.message_id)
         await asyncio.wait_for(app.web.serving.wait(), 10)
         yield daemon
     finally:
