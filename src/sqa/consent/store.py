@@ -46,6 +46,7 @@ class Source(StrEnum):
     MAILTO = "mailto"  # mail to the agent's unsubscribe address
     REPLY = "reply"  # opt-out words in a reply
     BOUNCE = "bounce"  # hard bounce: suppressed for sending
+    COMPLAINT = "complaint"  # a feedback-loop report: the recipient marked our mail as spam (RFC 5965)
     ADMIN = "admin"  # `sqa consent optout|optin`
     IMPORT = "import"  # a suppression list imported by an admin
     ERASURE = "erasure"  # `sqa lead erase`: the data is gone, the hashed suppression stays

@@ -62,8 +62,9 @@ class AgentServices:
         if sender.outreach != runtime.settings.outreach:
             old = sender.policy
             sender.outreach = runtime.settings.outreach
-            sender.policy = SendPolicy(sender.outreach, sender.smtp.retry_deadline_s)
+            sender.policy = SendPolicy(sender.outreach, sender.smtp.retry_deadline_s, agent=runtime.name)
             sender.policy.jitter_until, sender.policy.minute_until = old.jitter_until, old.minute_until
+            sender.policy.halted = old.halted  # a halt is read again at the next cold claim: ended on record, not alerted twice
         sender.agent = runtime
         if self.copier is not None:
             self.copier.agent = runtime

@@ -162,6 +162,7 @@ class Message(Base):
         UniqueConstraint("agent_id", "mailbox", "uidvalidity", "uid", name="uq_messages_uid"),
         Index("ix_messages_lead", "lead_id", "created_at"),
         Index("ix_messages_created", "created_at"),  # the retention purge
+        Index("ix_messages_agent_kind", "agent_id", "kind", "created_at"),  # bounce and complaint rates
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(998), unique=True)

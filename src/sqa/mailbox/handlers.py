@@ -4,6 +4,7 @@ human        -> engage: the agent's decision applied (on_human.py)
 unsubscribe  -> opt-out on the consent log (scope all), queued mail cancelled, lead opted_out
 bounce       -> hard: lead bounced, address suppressed, queued mail cancelled;
                 soft: a score (0.5 per day, reset by real mail); policy (5.7.x): recorded only
+complaint    -> a spam complaint (feedback-loop report): opted out everywhere; the rate alerts and halts (on_complaint.py)
 auto_reply   -> no answer; follow-ups paused until the day after the return date (default 7 days)
 bulk, self, quarantine -> recorded only
 """
@@ -15,21 +16,23 @@ import time as time_
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from sqa.consent import store as consent
 from sqa.db.models import Lead, LeadStatus, Message, Outbox, OutboxKind, OutboxStatus, utcnow
 from sqa.mailbox.classify import Kind
 from sqa.mailbox.batch import Handler, Inbound, attention as _attention
 from sqa.mailbox.classify.base import Flag
+from sqa.mailbox.on_complaint import on_complaint
 from sqa.mailbox.on_human import CLOSED, on_human
 from sqa.observe.alerts import BOUNCE_RATE, raise_alert
+from sqa.observe.reputation import bounce_rate
 
 log = logging.getLogger(__name__)
 
 SOFT_BOUNCE_WEIGHT = 0.5
 HARD_BOUNCE_WEIGHT = 1.0
-BOUNCE_WINDOW = timedelta(days=7)
+BOUNCE_WINDOW_DAYS = 7
 BOUNCE_ALERT_MIN_SENDS = 20
 BOUNCE_ALERT_REPEAT_S = 3600.0  # while the rate stays over its threshold, the alert is repeated this rarely
 _bounce_alerted: dict[str, float] = {}  # agent -> monotonic time of its last bounce-rate alert
@@ -142,20 +145,16 @@ async def on_bounce(x: Inbound) -> None:
 
 
 async def _bounce_rate_alert(x: Inbound) -> None:
-    since = utcnow() - BOUNCE_WINDOW
-    sent = await x.session.scalar(select(func.count()).select_from(Outbox).where(
-        Outbox.agent_id == x.agent.id, Outbox.status == OutboxStatus.SENT, Outbox.sent_at >= since)) or 0
-    bounces = await x.session.scalar(select(func.count()).select_from(Message).where(
-        Message.agent_id == x.agent.id, Message.kind == Kind.BOUNCE.value, Message.created_at >= since)) or 0
-    bounces += sum(1 for m in x.rows.messages if m.get("kind") == Kind.BOUNCE.value)
+    pending = sum(1 for m in x.rows.messages if m.get("kind") == Kind.BOUNCE.value)  # this batch's, this one included
+    rate = await bounce_rate(x.session, x.agent.id, utcnow(), BOUNCE_WINDOW_DAYS, pending)
     share = x.agent.settings.bounce_alert_share
-    if sent >= BOUNCE_ALERT_MIN_SENDS and bounces / sent > share:
+    if rate.over(share, BOUNCE_ALERT_MIN_SENDS):
         now = time_.monotonic()
         if now - _bounce_alerted.get(x.agent.name, -BOUNCE_ALERT_REPEAT_S) >= BOUNCE_ALERT_REPEAT_S:
             _bounce_alerted[x.agent.name] = now  # one alert per agent per hour while over, not one per bounce
-            raise_alert(x.agent.name, BOUNCE_RATE, f"{bounces} bounces for {sent} sends in 7 days "
-                        f"({100 * bounces / sent:.1f} % > {100 * share:.1f} %): check the lead list and the sending reputation")
-        x.run("bounce", "rate_alert", detail={"bounces": bounces, "sent": sent, "threshold": share})
+            raise_alert(x.agent.name, BOUNCE_RATE, f"{rate.describe('bounces')} > {100 * share:.1f} %: "
+                        "check the lead list and the sending reputation")
+        x.run("bounce", "rate_alert", detail={"bounces": rate.events, "sent": rate.sent, "threshold": share})
 
 
 # -- auto-reply ----------------------------------------------------------------
@@ -207,6 +206,7 @@ HANDLERS: dict[Kind, Handler] = {
     Kind.HUMAN: on_human,
     Kind.UNSUBSCRIBE: on_unsubscribe,
     Kind.BOUNCE: on_bounce,
+    Kind.COMPLAINT: on_complaint,
     Kind.AUTO_REPLY: on_auto_reply,
     Kind.BULK: _recorded,
     Kind.SELF: _recorded,

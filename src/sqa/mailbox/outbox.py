@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqa.consent import store as consent
 from sqa.db.models import AgentRun, Lead, LeadStatus, Outbox, OutboxKind, OutboxStatus, utcnow
 from sqa.mailbox.journal import Mark
+from sqa.observe.alerts import SENDING_HALTED, raise_alert
 from sqa.outreach.calendar import followup_due, resolve_zone
 from sqa.outreach.policy import COLD, Candidate, SendPolicy
 from sqa.outreach.settings import OutreachSettings
@@ -118,6 +119,12 @@ async def _apply_policy(session: AsyncSession, agent_id: int, rows: list[Claimed
         await session.execute(insert(AgentRun), [{"agent_id": agent_id, "lead_id": None, "message_id": None, "step": "send",
                                                   "decision": "day_full", "created_at": now,
                                                   "detail": {"rule": "daily_cap", "reason": decision.day_full}}])
+    if decision.halt is not None:  # complaints: once when cold mail stops, once when it starts again
+        await session.execute(insert(AgentRun), [{"agent_id": agent_id, "lead_id": None, "message_id": None, "step": "send",
+                                                  "decision": decision.halt, "created_at": now,
+                                                  "detail": {"rule": "complaint_halt", "reason": decision.halt_reason}}])
+        if decision.halt == "halted":
+            raise_alert(policy.agent, SENDING_HALTED, decision.halt_reason)
     if not decision.holds:
         return rows, 0
     by_id = {r.id: r for r in rows}

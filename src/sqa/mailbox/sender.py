@@ -59,7 +59,7 @@ class Sender:
         self.last_send_ok: float | None = None
         self._unsettled = False  # claimed rows whose outcome is not in the database yet
         self.outreach = agent.settings.outreach
-        self.policy = SendPolicy(self.outreach, self.smtp.retry_deadline_s)
+        self.policy = SendPolicy(self.outreach, self.smtp.retry_deadline_s, agent=agent.name)
 
     @property
     def name(self) -> str:

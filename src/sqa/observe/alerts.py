@@ -1,7 +1,7 @@
 """Alerts that cannot stay silent: one ERROR log line, a counter, an MQTT event.
 
 An alert is what an operator must act on (a refused IMAP or SMTP login, a
-stalled watcher, a bounce rate over its threshold). ``raise_alert`` is the one
+stalled watcher, a bounce or complaint rate over its threshold, cold mail halted for complaints). ``raise_alert`` is the one
 call the sites make; it never blocks and never raises:
 
 - the ERROR line ``ALERT agent NAME: message`` with ``alert_kind`` and
@@ -34,7 +34,9 @@ IMAP_AUTH = "imap_auth"
 SMTP_AUTH = "smtp_auth"
 WATCHER_STALLED = "watcher_stalled"
 BOUNCE_RATE = "bounce_rate"
-KINDS = (IMAP_AUTH, SMTP_AUTH, WATCHER_STALLED, BOUNCE_RATE)
+COMPLAINT_RATE = "complaint_rate"
+SENDING_HALTED = "sending_halted"
+KINDS = (IMAP_AUTH, SMTP_AUTH, WATCHER_STALLED, BOUNCE_RATE, COMPLAINT_RATE, SENDING_HALTED)
 
 QUEUE_MAX = 1000  # alerts waiting for the broker; beyond: the oldest is dropped
 

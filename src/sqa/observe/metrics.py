@@ -124,7 +124,8 @@ def families(snap: Snapshot) -> Iterator[Metric]:
                    ["agent", "source"], [(a, src, c) for a, action, src, c in snap.consent if action == "opt_out"])
     yield _counter("sqa_lead_events", "Handoff events (handoff, disqualified, escalated) for MQTT / webhook",
                    ["agent", "kind"], snap.events)
-    yield _counter("sqa_alerts", "Alerts raised (imap_auth, smtp_auth, watcher_stalled, bounce_rate) by this process; "
+    yield _counter("sqa_alerts", "Alerts raised (imap_auth, smtp_auth, watcher_stalled, bounce_rate, complaint_rate, "
+                   "sending_halted, oauth_refresh) by this process; "
                    "each is also an ERROR log line and an MQTT event on <prefix>/<agent>/alerts", ["agent", "kind"], snap.alerts)
     yield from _model(snap.model)
     yield from _live(snap.live)

@@ -17,6 +17,10 @@ What is held, and how:
   (``caps.jitter_s``); a claim takes at most one cold row while jitter is on.
 - Priority is the claim's order (replies, first mails, follow-ups): when a cap
   is tight the earlier kinds take the room.
+- Spam complaints: while the agent's complaint rate (observe/reputation.py) is
+  over ``complaints.halt_share``, cold mail waits in place (rechecked every
+  minute); replies still go. The start and the end of a halt are on record
+  once, and the start is an alert.
 A row that does not fit *rolls*: its due time moves to the next window opening
 or, for a full recipient domain, the next day's (the reason in
 ``outbox.last_reply``; an agent_runs record when the reason is new for that row,
@@ -38,11 +42,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sqa.db.models import Agent, Lead, Outbox, OutboxKind, OutboxStatus
+from sqa.observe.reputation import Rate, complaint_rate
 from sqa.outreach.calendar import BusinessCalendar, resolve_zone
 from sqa.outreach.settings import OutreachSettings
 
 COLD = frozenset({OutboxKind.FIRST.value, OutboxKind.FOLLOW_UP.value})
 MINUTE = timedelta(seconds=60)
+HALT_RECHECK = timedelta(seconds=60)  # how often a sender reads the complaint rate again (cold mail only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +69,7 @@ class Hold:
     """A claimed row that may not leave now. ``due`` None: put back as it was (a pause of this sender)."""
 
     id: int
-    rule: str  # window | daily_cap | domain_cap | minute_cap | jitter
+    rule: str  # window | daily_cap | domain_cap | minute_cap | jitter | complaint_halt
     due: datetime | None = None
     reason: str | None = None
 
@@ -73,6 +79,8 @@ class Decision:
     send: set[int] = field(default_factory=set)
     holds: list[Hold] = field(default_factory=list)
     day_full: str | None = None  # the daily cap was reached in this claim: why, for the one record of it
+    halt: str | None = None  # "halted" or "resumed": cold mail stopped or started again for complaints in this claim
+    halt_reason: str = ""
 
 
 @dataclass(slots=True)
@@ -96,7 +104,9 @@ def domain_of(address: str) -> str:
 class SendPolicy:
     """One agent's policy; one instance per sender (it keeps the sender's pauses and the warm-up start)."""
 
-    def __init__(self, outreach: OutreachSettings, retry_deadline_s: float, rng: random.Random | None = None) -> None:
+    def __init__(self, outreach: OutreachSettings, retry_deadline_s: float, rng: random.Random | None = None,
+                 agent: str = "") -> None:
+        self.agent = agent  # the agent's name, for its alerts
         self.outreach = outreach
         self.window = outreach.window
         self.caps = outreach.caps
@@ -108,6 +118,9 @@ class SendPolicy:
         self.minute_until: datetime | None = None  # no capped mail before this (the minute is full)
         self.day_until: datetime | None = None  # no capped mail before this (the day's cap is reached)
         self._first_sent: date | None = None  # the warm-up's day 1 when not configured (cached once known)
+        self.halt_until: datetime | None = None  # cold mail halted for complaints: read the rate again after this
+        self.halted: Rate | None = None  # the rate that halted cold mail, while halted
+        self._halt_read: datetime | None = None
 
     # -- which kinds the policy touches ------------------------------------------------------------
 
@@ -124,7 +137,7 @@ class SendPolicy:
     def paused_kinds(self, now: datetime) -> list[str]:
         """Kinds the next claim must leave alone: the jitter pause (cold) and a full minute (all capped kinds)."""
         kinds: set[str] = set()
-        if self.jitter_until is not None and now < self.jitter_until:
+        if any(t is not None and now < t for t in (self.jitter_until, self.halt_until)):
             kinds |= COLD
         if any(t is not None and now < t for t in (self.minute_until, self.day_until)):
             kinds |= {k for k in (*COLD, OutboxKind.REPLY.value) if self.capped(k)}
@@ -132,7 +145,8 @@ class SendPolicy:
 
     def resume_at(self, now: datetime) -> datetime | None:
         """When this sender's pause of cold mail ends (for its idle wait), None when not paused."""
-        ends = [t for t in (self.jitter_until, self.minute_until, self.day_until) if t is not None and t > now]
+        ends = [t for t in (self.jitter_until, self.minute_until, self.day_until, self.halt_until)
+                if t is not None and t > now]
         return min(ends) if ends else None
 
     # -- the decision ---------------------------------------------------------------------------------
@@ -153,12 +167,13 @@ class SendPolicy:
                 domains = set()  # the daily cap binds first: no need to count per domain
             counts = await _count(session, agent_id, [r.id for r in rows], day_start, now, domains)
         decision = Decision()
+        halted = any(r.kind in COLD for r in rows) and await self._complaint_halt(session, agent_id, now, decision)
         cold_taken = False
         jitter_on = self.caps.jitter_s[1] > 0
         for r in rows:
             country = countries.get(r.lead_id) if r.lead_id is not None else None
-            hold = None
-            if self.windowed(r.kind):
+            hold = Hold(r.id, "complaint_halt") if halted and r.kind in COLD else None
+            if hold is None and self.windowed(r.kind):
                 hold = self._window_hold(r, now, country)
             if hold is None and self.capped(r.kind):
                 hold = self._cap_hold(r, now, next_day, country, counts, cap, warm_day)
@@ -178,6 +193,26 @@ class SendPolicy:
             decision.day_full = (f"daily cap {cap} reached{ramp}: capped mail waits until "
                                  f"{next_day.astimezone(self.agent_zone):%Y-%m-%d %H:%M} {self.window.timezone}")
         return decision
+
+    async def _complaint_halt(self, session: AsyncSession, agent_id: int, now: datetime, decision: Decision) -> bool:
+        """Whether cold mail is halted for complaints (the rate read at most once a minute); a change goes on record."""
+        if self._halt_read is not None and now - self._halt_read < HALT_RECHECK:
+            return self.halted is not None
+        limits = self.outreach.complaints
+        self._halt_read = now
+        rate = await complaint_rate(session, agent_id, now, limits.window_days)
+        if rate.over(limits.halt_share, limits.min_sends):
+            if self.halted is None:
+                decision.halt = "halted"
+                decision.halt_reason = (f"{rate.describe('spam complaints')} > {100 * limits.halt_share:.1f} %: "
+                                        "first mails and follow-ups halted, replies still go")
+            self.halted, self.halt_until = rate, now + HALT_RECHECK
+            return True
+        if self.halted is not None:
+            decision.halt = "resumed"
+            decision.halt_reason = f"{rate.describe('spam complaints')}: at or under {100 * limits.halt_share:.1f} % again"
+        self.halted = self.halt_until = None
+        return False
 
     def zone(self, row: Candidate, country: str | None) -> str:
         return row.tz or resolve_zone(None, country, row.to_addr, self.window.timezone)

@@ -89,6 +89,27 @@ class CapSettings(_Strict):
         return self
 
 
+class ComplaintSettings(_Strict):
+    """Spam complaints (feedback-loop reports) per mail sent, over a rolling window: alert, then halt cold mail.
+
+    Defaults are the mailbox providers' (Gmail and Yahoo bulk-sender rules): keep under 0.1 %, never reach 0.3 %.
+    While halted, first mails and follow-ups wait (nothing is dropped); replies to leads who wrote still go. The
+    halt ends by itself when complaints age out of the window, or at once when an operator raises ``halt_share``
+    (SIGHUP).
+    """
+
+    alert_share: float = Field(default=0.001, gt=0, le=1)  # ALERT above this share of sends
+    halt_share: float = Field(default=0.003, gt=0, le=1)  # above this: cold mail halted
+    min_sends: int = Field(default=100, ge=1)  # the rate is judged only once the window holds this many sends
+    window_days: int = Field(default=7, ge=1, le=90)
+
+    @model_validator(mode="after")
+    def _order(self) -> ComplaintSettings:
+        if self.halt_share < self.alert_share:
+            raise ValueError("complaints: halt_share must be at least alert_share")
+        return self
+
+
 INTAKE_FIELDS = ("name", "company", "title", "country", "timezone", "owner", "source", "language")
 
 
@@ -113,6 +134,7 @@ class OutreachSettings(_Strict):
     cadence_business_days: list[int] = Field(default_factory=lambda: [3, 5, 8])  # each follow-up: business days after the previous mail
     window: WindowSettings = WindowSettings()
     caps: CapSettings = CapSettings()
+    complaints: ComplaintSettings = ComplaintSettings()  # spam-complaint rate: alert, then halt cold mail
     tick_s: float = Field(default=30.0, gt=0)  # how often the scheduler looks for due work (also woken)
 
     @field_validator("cadence_business_days")

@@ -16,6 +16,7 @@ class Kind(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     AUTO_REPLY = "auto_reply"
     BOUNCE = "bounce"
+    COMPLAINT = "complaint"  # a feedback-loop report (RFC 5965 ARF): a recipient marked our mail as spam
     BULK = "bulk"
     SELF = "self"
     QUARANTINE = "quarantine"
@@ -56,6 +57,17 @@ class BounceInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ComplaintInfo:
+    """What a feedback-loop report (RFC 5965) says about the mail it complains of."""
+
+    feedback_type: str  # abuse, fraud, virus, other (lower-cased)
+    recipients: tuple[str, ...]  # Original-Rcpt-To, Removal-Recipient, the returned mail's To/Cc (lower-cased; often redacted)
+    original_message_id: str | None = None  # the Message-ID of the returned mail (ours when it names our domain)
+    unsubscribe: tuple[str, ...] = ()  # the returned mail's List-Unsubscribe targets: our signed links name the lead
+    reporter: str = ""  # User-Agent of the report, else the sender's domain
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """A rule that decided, with the evidence and what it found."""
 
@@ -64,6 +76,7 @@ class Hit:
     flags: frozenset[Flag] = frozenset()
     bounce: BounceInfo | None = None
     return_date: date | None = None
+    complaint: ComplaintInfo | None = None
 
 
 class Facts:
@@ -98,6 +111,7 @@ class Verdict:
     flags: frozenset[Flag] = frozenset()
     bounce: BounceInfo | None = None
     return_date: date | None = None
+    complaint: ComplaintInfo | None = None
 
     def as_record(self) -> list[dict[str, str]]:
         return list(self.trail)
