@@ -154,3 +154,34 @@ async def test_complaint_rate_alert_reaches_mqtt(tmp_path, dovecot, smtp_sink, d
     assert (topic, qos, payload["kind"], payload["agent"]) == (f"sqa/{agent.name}/alerts", 1, "complaint_rate", agent.name)
     assert "1 spam complaints for 1 sends" in payload["message"] and "halted" in payload["message"]
     assert "ann@" not in payload["message"]  # no addresses in alerts
+
+
+async def test_bounce_rate_over_its_share_alerts_once_an_hour(tmp_path, dovecot, smtp_sink, database_url, caplog):
+    from tests.test_effects import HARD_TEXT, _deliver_from_null, _dsn
+
+    caplog.set_level(logging.WARNING)
+    settings = make_settings(tmp_path, [agent_dict(dovecot, smtp_sink)], database_url=database_url)
+    app = await build_app(settings)
+    agent = app.agents[0].runtime
+    names = [f"lead{i:02d}" for i in range(20)]
+    try:
+        await _contacted(app, names)
+        await drain_once(app)
+        sent = {m.rcpt_tos[0]: m for m in await smtp_sink.wait_for(20)}
+        before = ALERTS.counts[(agent.name, "bounce_rate")]
+        for name in names[:2]:  # 1 of 20 = 5 % > 3 %: one alert; the second bounce within the hour: on record only
+            address = f"{name}@{LEAD_DOMAIN}"
+            await _deliver_from_null(dovecot, agent.settings.address, _dsn(
+                sent[address], to=agent.settings.address, recipient=address, action="failed", status="5.1.1",
+                diagnostic="host mx.lead.test said: 550 5.1.1 user unknown", text=HARD_TEXT))
+            await drain_once(app)
+        statuses = await _rows(app, select(Lead.status).where(Lead.email.in_([f"{n}@{LEAD_DOMAIN}" for n in names[:2]])))
+        assert [s for s, in statuses] == ["bounced", "bounced"]
+        runs = await _rows(app, select(AgentRun.detail).where(AgentRun.step == "bounce",
+                                                              AgentRun.decision == "rate_alert").order_by(AgentRun.id))
+        assert [(d["bounces"], d["sent"]) for d, in runs] == [(1, 20), (2, 20)]
+    finally:
+        await app.close()
+    assert ALERTS.counts[(agent.name, "bounce_rate")] == before + 1
+    lines = [r.getMessage() for r in caplog.records if getattr(r, "alert_kind", None) == "bounce_rate"]
+    assert len(lines) == 1 and "1 bounces for 20 sends in 7 days (5.00 %) > 3.0 %" in lines[0]

@@ -171,6 +171,9 @@ async def test_rotation_then_the_old_key_goes(tmp_path, dovecot, smtp_sink, data
         await app.close()
     wrong = await sqa("keys", "status", "--config", write_config(config, {**data, "storage": {"key": KEY_A}}))
     assert wrong.exit_code == 1 and f"{kid_b}" in wrong.stderr and "cannot be read" in wrong.stderr
+    shown = await sqa("lead", "show", str(lead_id), "--config", config)  # the key it was written with is gone
+    assert shown.exit_code == 78 and "cannot read stored data" in shown.stderr and kid_b in shown.stderr
+    assert "storage.key" in shown.stderr and shown.exception is None or isinstance(shown.exception, SystemExit)
 
 
 async def test_retention_purges_text_and_keeps_the_results(tmp_path, dovecot, smtp_sink, database_url) -> None:

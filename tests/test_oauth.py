@@ -162,3 +162,32 @@ async def test_revoked_grant_alerts_once_without_a_loop_and_other_agents_go_on(
             code = await asyncio.wait_for(runner, 20)
             await app.close()
         assert code == 0
+
+
+async def test_config_check_logs_in_with_the_stored_rotated_token(
+        tmp_path, oauth_server, oauth_dovecot, oauth_sink, database_url):
+    from tests.test_cli import sqa, write_config
+
+    name = f"c{time.monotonic_ns() % 10**9}"
+    agent = _oauth_agent(oauth_dovecot, oauth_sink, oauth_server, name)
+    app = await _app(tmp_path, [agent], database_url)
+    try:
+        await drain_once(app)  # the first login rotated the refresh token; only the stored one works now
+        assert oauth_server.current_refresh_tokens(agent["address"]) != [agent["oauth"]["refresh_token"]]
+    finally:
+        await app.close()
+    written = {**agent, "imap": {k: v for k, v in agent["imap"].items() if v is not None}}  # TOML has no null
+    config = write_config(tmp_path / "sqa.toml", {"state_dir": str(tmp_path), "database": {"url": database_url},
+                                                  "agents": [written]})
+    oauth._PROVIDERS.clear()  # `sqa config check` is a process of its own: no provider of the daemon's is there
+    result = await sqa("config", "check", "--config", config)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if name in line]
+    assert any("IMAP" in line and "login ok" in line for line in lines), result.output
+    assert any("SMTP" in line and "login ok" in line for line in lines), result.output
+    app = await build_app(app.settings)  # the daemon goes on from the token the check stored
+    try:
+        [current] = oauth_server.current_refresh_tokens(agent["address"])
+        assert await _stored(app, app.agents[0]) == current
+    finally:
+        await app.close()

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from sqa import classify_cli, consent_cli, drafts_cli, eval_cli, keys_cli, outreach_cli
 from sqa.config import ConfigError, Settings, load_settings
+from sqa.db.crypto import DecryptError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="SQA Engage: a self-hosted Sales Qualification Agent.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
@@ -55,7 +56,13 @@ def _settings(config: Path | None) -> Settings:
 
 
 def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
+    try:
+        return asyncio.run(coro)
+    except DecryptError as exc:  # a key missing from storage.key/old_keys: say so, not a traceback
+        err.print(f"[red]cannot read stored data:[/] {escape(str(exc))}. Configure the key it was written with "
+                  "(storage.key, or storage.old_keys while rotating); `sqa keys status` lists the keys in use.",
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(78) from None
 
 
 async def _with_db(settings: Settings, fn: Any) -> Any:

@@ -1,16 +1,25 @@
-"""`sqa config check`: try the database and every agent's IMAP and SMTP login."""
+"""`sqa config check`: try the database and every agent's IMAP and SMTP login.
+
+An XOAUTH2 login is tried as the daemon does it: the refresh token the
+daemon stored (``oauth_tokens``, decrypted with ``storage.key``) when the
+agent already has its row, else the configured one; a rotated refresh token
+is stored again, so the daemon goes on from it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sqa.config import Settings
-from sqa.db import migrate
-from sqa.db.session import make_engine
+from sqa.db import crypto, migrate
+from sqa.db.models import Agent
+from sqa.db.session import make_engine, make_sessionmaker
+from sqa.mailbox.oauth import register_agents, uses_oauth
 from sqa.mailbox.imap import ImapClient, ImapError
 from sqa.mailbox.smtp import SmtpConnection, SmtpError
 
@@ -65,7 +74,27 @@ async def check_smtp(settings: Settings, index: int) -> CheckResult:
 
 
 async def run_checks(settings: Settings) -> list[CheckResult]:
-    checks = [check_database(settings)]
-    for i in range(len(settings.agents)):
-        checks += [check_imap(settings, i), check_smtp(settings, i)]
-    return list(await asyncio.gather(*checks))
+    engine = await _register_oauth(settings)
+    try:
+        checks = [check_database(settings)]
+        for i in range(len(settings.agents)):
+            checks += [check_imap(settings, i), check_smtp(settings, i)]
+        return list(await asyncio.gather(*checks))
+    finally:
+        if engine is not None:
+            await engine.dispose()
+
+
+async def _register_oauth(settings: Settings) -> AsyncEngine | None:
+    """Token providers for the XOAUTH2 agents, over the daemon's token store when the database has it."""
+    if not any(uses_oauth(a) for a in settings.agents):
+        return None
+    engine = make_engine(settings.database_url)
+    crypto.use(engine, crypto.keyring_from(settings))
+    try:
+        async with engine.connect() as conn:
+            ids: dict[str, int] | None = {n: i for n, i in (await conn.execute(select(Agent.name, Agent.id))).all()}
+    except (OperationalError, DBAPIError, OSError):  # unreachable or not migrated: the database check says why
+        ids = None
+    register_agents(settings, make_sessionmaker(engine) if ids is not None else None, ids)
+    return engine
