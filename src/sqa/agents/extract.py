@@ -9,6 +9,7 @@ never particular messages.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -360,7 +361,7 @@ def _timeline(folded: str, original: str) -> str | None:
     return None
 
 
-def _need(folded: str, vocabulary: frozenset[str]) -> bool:
+def _need(folded: str) -> bool:
     if lx.NO_NEED.search(folded):
         return False
     # any cue that is not "we need it / need a demo" ("yes, we need it: 2k invoices keyed in by hand")
@@ -406,8 +407,10 @@ _LANG_WORDS = {
 }
 
 
+@functools.lru_cache(maxsize=64)
 def detect_language(text: str) -> str | None:
-    """en, de, fr or es by common words and letters; None when unsure."""
+    """en, de, fr or es by common words and letters; None when unsure (cached: the engage agent and the
+    extraction both ask it about the same reply)."""
     words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", (text or "").lower())
     scores = {lang: sum(w in vocab for w in words) for lang, vocab in _LANG_WORDS.items()}
     scores["de"] += 2 * len(re.findall(r"[äöüß]", text.lower()))
@@ -427,9 +430,87 @@ def is_question(sentence: str, folded: str) -> bool:
     return sentence.endswith("?") or sentence.startswith("¿") or bool(lx.QUESTION_START.match(folded))
 
 
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What one sentence says on its own: everything the cues read in it, before the reply's other sentences
+    are taken into account (extract() does that). A pure function of the sentence, so a sentence that comes
+    again (a greeting, a sign-off, a repeated paragraph) is read once (``_read`` is cached)."""
+
+    sent: str
+    folded: str
+    injection: bool = False
+    question: bool = False
+    negated: bool = False
+    referral: bool = False  # points to someone else: the sentence says nothing more
+    who: str | None = None  # the authority a referral names
+    defer: bool = False  # "contact me again in Q2": the sentence says nothing more
+    no_fit: tuple[str, ...] = ()
+    not_interested: bool = False
+    meeting: bool = False
+    quote: bool = False
+    human: bool = False
+    escalate: str | None = None
+    employees: int | None = None
+    values: tuple[tuple[str, str], ...] = ()  # BANT slots the sentence fills, in order (budget, authority, timeline, need)
+    asks_for: bool = False  # a question that names a meeting, a quote or a human
+    vague: bool = False
+    positive: bool = False  # a positive cue in a sentence that is not negated
+
+
+@functools.lru_cache(maxsize=4096)
+def _read(sent: str) -> _Reading:
+    folded = fold(sent)
+    if lx.INJECTION.search(folded):
+        return _Reading(sent, folded, injection=True)
+    question = is_question(sent, folded)
+    negated = bool(lx.NEGATION.search(folded))
+    wrong = lx.WRONG_PERSON.search(folded)
+    if wrong and not re.search(r"\b(?:me|mich|moi|conmigo)\b", folded[wrong.end():wrong.end() + 12]) and not (
+            lx.NO_NEED.search(folded) or lx.NOT_INTERESTED.search(folded) or lx.BOUGHT.search(folded)):
+        # "our accountant handles all our payroll, so we don't need this" is a refusal, not a referral
+        return _Reading(sent, folded, question=question, negated=negated, referral=True, who=_authority(folded, sent))
+    defer = lx.DEFER.search(folded)
+    if defer and (_has_time(folded) or LATER.search(folded)):
+        return _Reading(sent, folded, question=question, negated=negated, defer=True)
+    no_fit = tuple(f"{reason}: \"{_snip(sent)}\"" for pattern, reason in (
+        (lx.BOUGHT, "bought elsewhere"), (lx.STUDENT, "a student, not a buyer"), (lx.COMPETITOR, "a competitor"),
+        (lx.NO_NEED, "no need")) if pattern.search(folded))
+    ours = [m for m in lx.MEETING.finditer(folded) if not INTERNAL_MEETING.search(folded[:m.start()])]
+    meeting = bool(ours and (lx.REQUEST.search(folded) or question) and not NO_MEETING.search(folded))
+    escalate = None
+    if lx.COMPLAINT.search(folded):
+        escalate = f"complaint: \"{_snip(sent)}\""
+    elif lx.LEGAL.search(folded) and (question or lx.REQUEST.search(folded)):
+        escalate = f"legal or contract question: \"{_snip(sent)}\""
+    elif lx.PRICING_QUESTION.search(folded) and question:
+        escalate = f"pricing question: \"{_snip(sent)}\""
+    vague = [c for c in _CLAUSES.split(folded) if c and lx.VAGUE.search(c)]
+    usable = folded if not vague else " ; ".join(c for c in _CLAUSES.split(folded) if c and not lx.VAGUE.search(c))
+    budget = _budget(folded, sent) if not vague or BUDGET_NONE.search(folded) else _budget(usable, usable)
+    if budget is None and vague and any(m.group("pre") or m.group("post") for m in AMOUNT.finditer(folded)):
+        budget = _budget(folded, sent)  # a hedged amount is still an amount: "I could spend maybe $300 a month"
+    values = {"budget": budget,
+              "authority": _authority(usable, usable if vague else sent),
+              # when to meet, or when they bought elsewhere, is no buying timeline
+              "timeline": None if meeting or no_fit else _timeline(usable, usable if vague else sent)}
+    if values["budget"] and values["timeline"] and BUDGET_PERIOD.match(fold(values["timeline"])) \
+            and not TIMING_VERB.search(folded):
+        values["timeline"] = None
+    if not question and usable.strip() and _need(usable):
+        values["need"] = _snip(sent)
+    return _Reading(
+        sent, folded, question=question, negated=negated, no_fit=no_fit,
+        not_interested=bool(lx.NOT_INTERESTED.search(folded)), meeting=meeting, quote=bool(lx.QUOTE.search(folded)),
+        human=bool(lx.HUMAN.search(folded)), escalate=escalate, employees=_employees(folded),
+        values=tuple((slot, value) for slot, value in values.items() if value),
+        asks_for=question and bool(lx.MEETING.search(folded) or lx.QUOTE.search(folded) or lx.HUMAN.search(folded)),
+        vague=bool(vague), positive=not negated and bool(lx.POSITIVE.search(folded)))
+
+
 def extract(text: str, turn: int, *, today: date, vocabulary: frozenset[str] = frozenset(),
             asked_last: str | None = None) -> Extraction:
-    """What the lead's new text says. `asked_last`: the BANT slot the agent asked in its last message."""
+    """What the lead's new text says. `asked_last`: the BANT slot the agent asked in its last message.
+    (`vocabulary`, the snippets' terms, is not read: kept for callers.)"""
     slots: dict[str, Slot] = {}
     intents: list[Intent] = []
     questions: list[str] = []
@@ -446,77 +527,45 @@ def extract(text: str, turn: int, *, today: date, vocabulary: frozenset[str] = f
             intents.append(intent)
 
     for sent in sentences(text):
-        folded = fold(sent)
-        if lx.INJECTION.search(folded):
+        r = _read(sent)
+        if r.injection:
             injection.append(_snip(sent))
             continue
-        question = is_question(sent, folded)
-        negated = bool(lx.NEGATION.search(folded))
-        wrong = lx.WRONG_PERSON.search(folded)
-        if wrong and not re.search(r"\b(?:me|mich|moi|conmigo)\b", folded[wrong.end():wrong.end() + 12]) and not (
-                lx.NO_NEED.search(folded) or lx.NOT_INTERESTED.search(folded) or lx.BOUGHT.search(folded)):
-            # "our accountant handles all our payroll, so we don't need this" is a refusal, not a referral
+        if r.referral:
             add(Intent.WRONG_PERSON)
             referral = referral or _referral(text)
-            who = _authority(folded, sent)
-            if who and "authority" not in slots:
-                slots["authority"] = Slot(value=who, evidence=_snip(sent), turn=turn)
+            if r.who and "authority" not in slots:
+                slots["authority"] = Slot(value=r.who, evidence=_snip(sent), turn=turn)
             continue
-        defer = lx.DEFER.search(folded)
-        if defer and (_has_time(folded) or LATER.search(folded)):
+        if r.defer:
             add(Intent.DEFER)
-            when = resolve_date(folded, today) or resolve_date(fold(text), today) or today + timedelta(days=90)
+            when = resolve_date(r.folded, today) or resolve_date(fold(text), today) or today + timedelta(days=90)
             paused = paused or when
             continue
-        fit = len(no_fit)
-        for pattern, reason in ((lx.BOUGHT, "bought elsewhere"), (lx.STUDENT, "a student, not a buyer"),
-                                (lx.COMPETITOR, "a competitor"), (lx.NO_NEED, "no need")):
-            if pattern.search(folded):
-                no_fit.append(f"{reason}: \"{_snip(sent)}\"")
-        if lx.NOT_INTERESTED.search(folded):
+        no_fit += r.no_fit
+        if r.not_interested:
             add(Intent.NOT_INTERESTED)
             interest, signal = "negative", _snip(sent)
-        ours = [m for m in lx.MEETING.finditer(folded) if not INTERNAL_MEETING.search(folded[:m.start()])]
-        meeting = bool(ours and (lx.REQUEST.search(folded) or question) and not NO_MEETING.search(folded))
-        if meeting:
+        if r.meeting:
             add(Intent.MEETING)
-        if lx.QUOTE.search(folded):
+        if r.quote:
             add(Intent.QUOTE)
-        if lx.HUMAN.search(folded):
+        if r.human:
             add(Intent.HUMAN)
-        if lx.COMPLAINT.search(folded):
-            escalate.append(f"complaint: \"{_snip(sent)}\"")
-        elif lx.LEGAL.search(folded) and (question or lx.REQUEST.search(folded)):
-            escalate.append(f"legal or contract question: \"{_snip(sent)}\"")
-        elif lx.PRICING_QUESTION.search(folded) and question:
-            escalate.append(f"pricing question: \"{_snip(sent)}\"")
-        employees = employees or _employees(folded)
+        if r.escalate is not None:
+            escalate.append(r.escalate)
+        employees = employees or r.employees
         filled = False
-        vague = [c for c in _CLAUSES.split(folded) if c and lx.VAGUE.search(c)]
-        usable = folded if not vague else " ; ".join(c for c in _CLAUSES.split(folded) if c and not lx.VAGUE.search(c))
-        budget = _budget(folded, sent) if not vague or BUDGET_NONE.search(folded) else _budget(usable, usable)
-        if budget is None and vague and any(m.group("pre") or m.group("post") for m in AMOUNT.finditer(folded)):
-            budget = _budget(folded, sent)  # a hedged amount is still an amount: "I could spend maybe $300 a month"
-        values = {"budget": budget,
-                  "authority": _authority(usable, usable if vague else sent),
-                  # when to meet, or when they bought elsewhere, is no buying timeline
-                  "timeline": None if meeting or len(no_fit) > fit else _timeline(usable, usable if vague else sent)}
-        if values["budget"] and values["timeline"] and BUDGET_PERIOD.match(fold(values["timeline"])) \
-                and not TIMING_VERB.search(folded):
-            values["timeline"] = None
-        if not question and usable.strip() and _need(usable, vocabulary):
-            values["need"] = _snip(sent)
-        for slot, value in values.items():
-            if value and slot not in slots:
+        for slot, value in r.values:
+            if slot not in slots:
                 slots[slot] = Slot(value=value, evidence=_snip(sent), turn=turn)
                 filled = True
-        if question and not (set(intents) & {Intent.MEETING, Intent.QUOTE, Intent.HUMAN} and
-                             (lx.MEETING.search(folded) or lx.QUOTE.search(folded) or lx.HUMAN.search(folded))):
+        if r.question and not (set(intents) & {Intent.MEETING, Intent.QUOTE, Intent.HUMAN} and r.asks_for):
             questions.append(_snip(sent))
             add(Intent.QUESTION)
-        elif not filled and not vague and len(sent.split()) >= 4 and not negated:
+        elif not filled and not r.vague and len(sent.split()) >= 4 and not r.negated:
             loose.append(sent)
-        if interest is None and not negated and lx.POSITIVE.search(folded):
+        if interest is None and r.positive:
             interest, signal = "positive", _snip(sent)
     if asked_last and asked_last not in slots and asked_last in ("need", "authority") and loose and not no_fit \
             and Intent.NOT_INTERESTED not in intents:

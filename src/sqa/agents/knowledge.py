@@ -243,8 +243,10 @@ class KnowledgeBase:
 
     def search(self, query: str, k: int = 3) -> list[Snippet]:
         """The k best snippets for the query (BM25 score > 0), best first; ties keep file order."""
+        if not self._docs:  # no knowledge: nothing to read the query for
+            return []
         terms = set(tokens(query))
-        if not terms or not self._docs:
+        if not terms:
             return []
         scored = []
         for index, doc in enumerate(self._docs):

@@ -122,9 +122,8 @@ class OfflineEngine:
     async def respond(self, inp: EngineInput) -> EngineOutput:
         state, rule = inp.state, inp.qualification
         turn = state.turn + 1
-        vocabulary = frozenset(t for s in inp.snippets for t in tokens(f"{s.title} {s.text}"))
         asked_last = state.asked[-1] if state.asked else None
-        found = ex.extract(inp.reply_text, turn, today=_today(inp), vocabulary=vocabulary, asked_last=asked_last)
+        found = ex.extract(inp.reply_text, turn, today=_today(inp), asked_last=asked_last)
         size = _size_no_fit(inp.reply_text, inp.snippets)
         if size:
             found = replace(found, no_fit=found.no_fit + (size,))
