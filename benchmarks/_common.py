@@ -244,9 +244,31 @@ ANSWERS = [  # each answers exactly the question asked before it (need, timeline
     "I decide together with our CFO; procurement gets involved above 10k.",
     "Thanks for the quick answer. Could you send a short overview?",
 ]
-FILLER = ("Many thanks for your note and for the material you sent along with it. I have shared it with a few "
-          "people on the team who were curious to read it as well, and they found it well written. ")
-# ^ length without BANT content: each turn answers exactly what was asked before it
+# Length without BANT content (each turn answers exactly what was asked before it): sentences drawn from five
+# neutral word lists (~250,000 combinations), so a reply's filler is its own, as people's text is, and no cache
+# of already-read sentences makes the drain look faster than it would be on real mail.
+_FILLER_WORDS = (
+    ("Thanks again for", "I appreciated", "Many thanks for", "I enjoyed reading", "I printed out", "I bookmarked",
+     "We looked at", "I saved", "I liked", "I skimmed", "We went through", "I read through"),
+    ("your note", "the overview", "the article you linked", "the short summary", "the slides", "the example report",
+     "the case study", "the product sheet", "your message", "the comparison", "the screenshots", "the write-up"),
+    ("over coffee", "on the train home", "in the shared folder", "on a rainy afternoon", "at my desk",
+     "in our chat channel", "after lunch", "on my tablet", "in the office kitchen", "on the way in", "this morning",
+     "in a quiet moment"),
+    ("and it was easy to follow", "and the layout was clear", "and the examples were helpful",
+     "and the wording was friendly", "and it read well", "and the charts looked tidy", "and the tone was pleasant",
+     "and it was pleasant to read", "and nobody found it too long", "and the pictures were nice",
+     "and it was a good read", "and the structure made sense"),
+    ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fourteen"),
+)
+
+
+def filler(rng: random.Random, sentences: int) -> str:
+    """``sentences`` neutral sentences of a reply's own (no BANT, no intent)."""
+    opener, thing, where, comment, pages = _FILLER_WORDS
+    return " ".join(f"{rng.choice(opener)} {rng.choice(thing)} {rng.choice(where)}, {rng.choice(comment)}; "
+                    f"it had {rng.choice(pages)} pages." for _ in range(sentences))
+
 
 DISCLAIMER = ("This e-mail and any attachments are confidential and may be privileged. If you are not the intended "
               "recipient, please notify the sender immediately and delete this e-mail and its attachments from your "
@@ -275,7 +297,7 @@ def reply_raw(lead: LeadRec, agent_address: str, *, turn: int, message_id: str, 
     """
     when = when or datetime.now(timezone.utc)
     answer = ANSWERS[turn % len(ANSWERS)]
-    extra = FILLER * rng.choice((0, 2, 4, 7, 8, 10, 13))
+    extra = filler(rng, 2 * rng.choice((0, 2, 4, 7, 8, 10, 13)))
     first = lead.name.split()[0]
     plain = (f"Hi Ava,\n\n{answer}\n\n{extra}\n\nBest regards,\n{lead.name}\n{lead.company}\n"
              f"Phone +49 30 {rng.randint(1000000, 9999999)}\n\n{DISCLAIMER}\n\n"
