@@ -185,3 +185,22 @@ async def test_bounce_rate_over_its_share_alerts_once_an_hour(tmp_path, dovecot,
     assert ALERTS.counts[(agent.name, "bounce_rate")] == before + 1
     lines = [r.getMessage() for r in caplog.records if getattr(r, "alert_kind", None) == "bounce_rate"]
     assert len(lines) == 1 and "1 bounces for 20 sends in 7 days (5.00 %) > 3.0 %" in lines[0]
+
+
+async def test_a_report_naming_strangers_only_is_recorded(tmp_path, dovecot, smtp_sink, database_url):
+    settings = make_settings(tmp_path, [agent_dict(dovecot, smtp_sink, outreach=_outreach())], database_url=database_url)
+    app = await build_app(settings)
+    agent = app.agents[0].runtime
+    try:
+        await drain_once(app)  # the first connect starts "from now on"
+        forged = arf_report(b"From: x@else.test\r\nTo: nobody@else.test\r\nMessage-ID: <x2@else.test>\r\n\r\nhi\r\n",
+                            rcpt="nobody@else.test", message_id="<fbl-9@hotmail.test>")
+        await deliver(dovecot, agent.settings.address, forged)
+        await drain_once(app)
+        assert await _rows(app, select(ConsentEvent.id)) == []
+        (decision, detail), = await _rows(app, select(AgentRun.decision, AgentRun.detail).where(AgentRun.step == "complaint"))
+        assert decision == "unattributed" and detail["attributed"] is None
+        (kind,), = await _rows(app, select(Message.kind).where(Message.direction == "in"))
+        assert kind == "complaint"
+    finally:
+        await app.close()

@@ -6,8 +6,9 @@ signed per-lead link of its List-Unsubscribe, then the addresses the report
 names (Original-Rcpt-To, Removal-Recipient, the returned To; usually
 redacted). Only the first two are *attributed*: the message row carries the
 lead and the lead counts towards the complaint rate (observe/reputation.py).
-An address the report merely names is still opted out (an opt-out is never
-wrong to honor), but a forged report cannot push a mailbox into a halt.
+A lead the report merely names by address is still opted out (flagged for a
+human), but a forged report cannot push a mailbox into a halt, and addresses
+that are not our leads are not written to the consent log.
 
 Then the rate: above ``outreach.complaints.alert_share`` an alert (at most
 hourly per agent while over); above ``halt_share`` the alert says cold mail
@@ -40,22 +41,23 @@ async def on_complaint(x: Inbound) -> None:
     lead, via = await attributed_lead(x, info)
     if lead is not None:
         x.lead = lead  # the message row names the lead: it counts towards the complaint rate
-    addresses = [lead.email] if lead is not None else list(info.recipients)
+    # unattributed: only addresses that are this agent's leads (a real report names people we wrote to; a forged
+    # one must not fill the consent log with strangers), each flagged for a human
+    named = [lead] if lead is not None else [n for n in [await _lead_by_address(x, a) for a in info.recipients] if n]
     detail: dict = {"feedback_type": info.feedback_type, "reporter": info.reporter, "attributed": via}
-    if not addresses:
-        x.run("complaint", "unattributed", detail={**detail, "action": "recorded; the report names no recipient we know"})
-    for address in addresses:
+    if not named:
+        x.run("complaint", "unattributed", detail={**detail, "action": "recorded; the report names no lead of ours"})
+    for target in named:
         change = await consent.opt_out(
-            x.session, address, agent_id=x.agent.id, scope=consent.Scope.ALL, source=consent.Source.COMPLAINT,
+            x.session, target.email, agent_id=x.agent.id, scope=consent.Scope.ALL, source=consent.Source.COMPLAINT,
             gate=x.agent.gate, force_event=True,
             evidence={"message_id": x.msg.message_id, "feedback_type": info.feedback_type, "attributed": via})
-        named = lead if lead is not None else await _lead_by_address(x, address)
-        if named is not None:
-            named.status, named.next_action_at, named.finished_at = LeadStatus.OPTED_OUT, None, x.agent.clock.now()
-            attention(named, f"marked our mail as spam ({info.feedback_type}, reported by {info.reporter}): "
-                             "opted out; check how this lead was sourced")
-        x.rows.run(x.agent, named.id if named is not None else None, x.msg.message_id, "complaint", "opt_out",
-                   detail={**detail, "address": address, "cancelled": change.cancelled})
+        target.status, target.next_action_at, target.finished_at = LeadStatus.OPTED_OUT, None, x.agent.clock.now()
+        why = "opted out; check how this lead was sourced" if via else (
+            "opted out, but the report does not include our mail: check before contacting again")
+        attention(target, f"marked our mail as spam ({info.feedback_type}, reported by {info.reporter}): {why}")
+        x.rows.run(x.agent, target.id, x.msg.message_id, "complaint", "opt_out",
+                   detail={**detail, "address": target.email, "cancelled": change.cancelled})
     await _rate_alert(x, lead)
 
 
