@@ -115,16 +115,17 @@ async def _apply_policy(session: AsyncSession, agent_id: int, rows: list[Claimed
     """
     candidates = [Candidate(r.id, r.lead_id, r.to_addr, r.kind, r.tz, *order[r.id][:2]) for r in rows]
     decision = await policy.decide(session, agent_id, candidates, now)
+    events = []  # the sender's own records, not a waiting row's
     if decision.day_full is not None:  # once per sender and day, not once per waiting row
-        await session.execute(insert(AgentRun), [{"agent_id": agent_id, "lead_id": None, "message_id": None, "step": "send",
-                                                  "decision": "day_full", "created_at": now,
-                                                  "detail": {"rule": "daily_cap", "reason": decision.day_full}}])
+        events.append(("day_full", "daily_cap", decision.day_full))
     if decision.halt is not None:  # complaints: once when cold mail stops, once when it starts again
-        await session.execute(insert(AgentRun), [{"agent_id": agent_id, "lead_id": None, "message_id": None, "step": "send",
-                                                  "decision": decision.halt, "created_at": now,
-                                                  "detail": {"rule": "complaint_halt", "reason": decision.halt_reason}}])
+        events.append((decision.halt, "complaint_halt", decision.halt_reason))
         if decision.halt == "halted":
             raise_alert(policy.agent, SENDING_HALTED, decision.halt_reason)
+    if events:
+        await session.execute(insert(AgentRun), [
+            {"agent_id": agent_id, "lead_id": None, "message_id": None, "step": "send", "decision": what,
+             "created_at": now, "detail": {"rule": rule, "reason": reason}} for what, rule, reason in events])
     if not decision.holds:
         return rows, 0
     by_id = {r.id: r for r in rows}
