@@ -204,3 +204,28 @@ async def test_a_report_naming_strangers_only_is_recorded(tmp_path, dovecot, smt
         assert kind == "complaint"
     finally:
         await app.close()
+
+
+async def test_a_report_from_a_leads_own_address_without_our_mail_does_not_count(tmp_path, dovecot, smtp_sink,
+                                                                                   database_url):
+    settings = make_settings(tmp_path, [agent_dict(dovecot, smtp_sink, outreach=_outreach(min_sends=1))],
+                             database_url=database_url)
+    app = await build_app(settings)
+    agent = app.agents[0].runtime
+    try:
+        ids = await _contacted(app, ["ann"])
+        await drain_once(app)
+        await smtp_sink.wait_for(1)
+        ann = f"ann@{LEAD_DOMAIN}"  # a forged From: the batch would match the lead by its sender
+        forged = arf_report(b"From: x@else.test\r\nTo: ann@lead.test\r\nMessage-ID: <x3@else.test>\r\n\r\nhi\r\n",
+                            rcpt=ann, reporter=ann, message_id="<fbl-10@lead.test>")
+        await deliver(dovecot, agent.settings.address, forged)
+        await drain_once(app)
+        (status,), = await _rows(app, select(Lead.status).where(Lead.id == ids["ann"]))
+        assert status == "opted_out"  # named by address: opted out, flagged for a human
+        (lead_id,), = await _rows(app, select(Message.lead_id).where(Message.kind == "complaint"))
+        assert lead_id is None  # not on the message row: it does not count towards the rate
+        assert await _rows(app, select(AgentRun.id).where(AgentRun.step == "complaint",
+                                                          AgentRun.decision == "rate_alert")) == []
+    finally:
+        await app.close()

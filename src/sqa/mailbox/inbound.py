@@ -230,8 +230,8 @@ class InboundProcessor:
         record, classified, ran = rows.messages[-1], rows.runs[-1], len(rows.runs)
         inbound = Inbound(session, rows, agent, self.engage, msg, verdict, lead, sent_today)
         await HANDLERS[verdict.kind](inbound)
-        if lead is None and inbound.lead is not None:  # e.g. a bounce names its lead only in its report
-            record["lead_id"] = classified["lead_id"] = inbound.lead.id
+        if inbound.lead is not lead:  # a bounce names its lead only in its report; a complaint keeps only an attributed one
+            record["lead_id"] = classified["lead_id"] = inbound.lead.id if inbound.lead is not None else None
         if log.isEnabledFor(logging.INFO):  # one line per decision: ids and kinds only, never words or addresses
             last = rows.runs[ran] if len(rows.runs) > ran else classified  # the handler's own decision, if any
             lead_id = record["lead_id"]

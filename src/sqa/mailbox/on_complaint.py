@@ -39,8 +39,9 @@ async def on_complaint(x: Inbound) -> None:
     info = x.verdict.complaint
     assert info is not None
     lead, via = await attributed_lead(x, info)
-    if lead is not None:
-        x.lead = lead  # the message row names the lead: it counts towards the complaint rate
+    # only an attributed lead goes on the message row (and counts towards the rate): a From matching a lead's
+    # address is no proof, anyone can write it
+    x.lead = lead
     # unattributed: only addresses that are this agent's leads (a real report names people we wrote to; a forged
     # one must not fill the consent log with strangers), each flagged for a human
     named = [lead] if lead is not None else [n for n in [await _lead_by_address(x, a) for a in info.recipients] if n]
@@ -110,7 +111,8 @@ async def _lead_by_address(x: Inbound, address: str) -> Lead | None:
 
 async def _rate_alert(x: Inbound, lead: Lead | None) -> None:
     limits = x.agent.settings.outreach.complaints
-    pending = {m["lead_id"] for m in x.rows.messages if m.get("kind") == "complaint" and m.get("lead_id") is not None}
+    pending = {m["lead_id"] for m in x.rows.messages  # this batch's earlier complaints; this one: ``lead``
+               if m.get("kind") == "complaint" and m.get("lead_id") is not None and m["message_id"] != x.msg.message_id}
     if lead is not None:
         pending.add(lead.id)
     rate = await complaint_rate(x.session, x.agent.id, utcnow(), limits.window_days, frozenset(pending))
